@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel-version shims for hmm-p2p. Every shim names the probe that selects
+ * it (compat/probes/<name>.c, which cites the upstream change) so that the
+ * build log shows which branch a kernel takes.
+ */
+#ifndef HMM_P2P_COMPAT_H
+#define HMM_P2P_COMPAT_H
+
+#include <linux/hmm.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+
+#include "hmm_p2p_probes.h"
+
+/* Probe have_page_pgmap: 6.15 moved pgmap out of struct page. */
+static inline struct dev_pagemap *hmm_p2p_page_pgmap(struct page *page)
+{
+#ifdef HMM_P2P_HAVE_PAGE_PGMAP
+	return page_pgmap(page);
+#else
+	return page->pgmap;
+#endif
+}
+
+/*
+ * Probe have_hmm_pfn_dma_mapped: since 6.17 some hmm pfn flag bits are
+ * carried from input to output and must survive every write of a slot.
+ * They are derived, not listed: every HMM_PFN_FLAGS bit that is neither an
+ * output flag (VALID, WRITE, ERROR) nor part of the order field. The order
+ * field is 5 bits wide in every version (hmm_pfn_to_map_order() masks 0x1F).
+ */
+#define HMM_P2P_PFN_ORDER_MASK (0x1FUL << HMM_PFN_ORDER_SHIFT)
+#define HMM_P2P_PFN_STICKY                                                \
+	((unsigned long)HMM_PFN_FLAGS &                                    \
+	 ~((unsigned long)HMM_PFN_VALID | HMM_PFN_WRITE | HMM_PFN_ERROR |  \
+	   HMM_P2P_PFN_ORDER_MASK))
+#define HMM_P2P_PFN_REQ_MASK \
+	((unsigned long)HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE)
+
+static inline unsigned long hmm_p2p_pfn_of(unsigned long hmm_pfn)
+{
+	return hmm_pfn & ~(unsigned long)HMM_PFN_FLAGS;
+}
+
+/* Probe get_dev_pagemap_has_one_arg: 6.15 dropped the cache argument. */
+static inline struct dev_pagemap *hmm_p2p_get_dev_pagemap(unsigned long pfn)
+{
+#ifdef HMM_P2P_GET_DEV_PAGEMAP_HAS_ONE_ARG
+	return get_dev_pagemap(pfn);
+#else
+	return get_dev_pagemap(pfn, NULL);
+#endif
+}
+
+/* Probe zone_device_page_init_has_pgmap_order: 6.19 added pgmap, order. */
+static inline void hmm_p2p_zone_device_page_init(struct page *page,
+						 struct dev_pagemap *pgmap)
+{
+#ifdef HMM_P2P_ZONE_DEVICE_PAGE_INIT_HAS_PGMAP_ORDER
+	zone_device_page_init(page, pgmap, 0);
+#else
+	zone_device_page_init(page);
+#endif
+}
+
+#endif /* HMM_P2P_COMPAT_H */

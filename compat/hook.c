@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Hook engine: see hook.h for the contract and why it is IBT-safe.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ftrace.h>
+#include <linux/module.h>
+
+#include "hmm_p2p_compat.h"
+#include "hook.h"
+
+#if defined(CONFIG_DYNAMIC_FTRACE_WITH_ARGS) || \
+	defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS)
+#define HMM_P2P_HOOKS_SUPPORTED 1
+#else
+#define HMM_P2P_HOOKS_SUPPORTED 0
+#endif
+
+#if HMM_P2P_HOOKS_SUPPORTED
+/*
+ * Probe have_ftrace_regs_set_instruction_pointer: 6.13 made struct
+ * ftrace_regs opaque and renamed the setter.
+ */
+static __always_inline void hook_set_ip(struct ftrace_regs *fregs,
+					unsigned long ip)
+{
+#ifdef HMM_P2P_HAVE_FTRACE_REGS_SET_INSTRUCTION_POINTER
+	ftrace_regs_set_instruction_pointer(fregs, ip);
+#else
+	ftrace_instruction_pointer_set(fregs, ip);
+#endif
+}
+
+static void notrace hook_thunk(unsigned long ip, unsigned long parent_ip,
+			       struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	struct hmm_p2p_hook *hook = container_of(op, struct hmm_p2p_hook, ops);
+
+	/* The replacement (or the core it calls) reaching the original. */
+	if (within_module(parent_ip, hook->owner) ||
+	    within_module(parent_ip, THIS_MODULE))
+		return;
+	hook_set_ip(fregs, (unsigned long)hook->replacement);
+}
+
+/*
+ * IPMODIFY: we change the IP, and only one such ops may own a function.
+ * PERMANENT: the hook cannot be silently switched off by
+ * "sysctl kernel.ftrace_enabled=0" on 6.x (registration fails instead).
+ * Without DYNAMIC_FTRACE_WITH_ARGS the registers must be saved to be set.
+ */
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_ARGS
+#define HOOK_OPS_FLAGS (FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT)
+#else
+#define HOOK_OPS_FLAGS (FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT | \
+			FTRACE_OPS_FL_SAVE_REGS)
+#endif
+#endif /* HMM_P2P_HOOKS_SUPPORTED */
+
+const char *hmm_p2p_hook_unsupported_reason(void)
+{
+	if (!HMM_P2P_HOOKS_SUPPORTED)
+		return "the kernel has neither CONFIG_DYNAMIC_FTRACE_WITH_ARGS nor CONFIG_DYNAMIC_FTRACE_WITH_REGS";
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(hmm_p2p_hook_unsupported_reason);
+
+int hmm_p2p_hook_install(struct hmm_p2p_hook *hook)
+{
+#if HMM_P2P_HOOKS_SUPPORTED
+	int ret;
+
+	if (!hook || !hook->target || !hook->replacement || !hook->name)
+		return -EINVAL;
+	if (hook->installed)
+		return -EEXIST;
+
+	memset(&hook->ops, 0, sizeof(hook->ops));
+	hook->ops.func = hook_thunk;
+	hook->ops.flags = HOOK_OPS_FLAGS;
+
+	ret = ftrace_set_filter_ip(&hook->ops, (unsigned long)hook->target,
+				   0, 0);
+	if (ret) {
+		pr_err("cannot hook %s: not traceable (ftrace_set_filter_ip: %d)\n",
+		       hook->name, ret);
+		return ret;
+	}
+	ret = register_ftrace_function(&hook->ops);
+	if (ret) {
+		pr_err("cannot hook %s: %s (%d)\n", hook->name,
+		       ret == -EBUSY ? "another livepatch or hook owns it, or ftrace is disabled" :
+				       "register_ftrace_function failed",
+		       ret);
+		ftrace_set_filter_ip(&hook->ops, (unsigned long)hook->target,
+				     1, 0);
+		return ret;
+	}
+	hook->installed = true;
+	return 0;
+#else
+	pr_err("cannot hook %s: %s\n", hook ? hook->name : "?",
+	       hmm_p2p_hook_unsupported_reason());
+	return -EOPNOTSUPP;
+#endif
+}
+EXPORT_SYMBOL_GPL(hmm_p2p_hook_install);
+
+void hmm_p2p_hook_remove(struct hmm_p2p_hook *hook)
+{
+#if HMM_P2P_HOOKS_SUPPORTED
+	if (!hook || !hook->installed)
+		return;
+	/*
+	 * unregister_ftrace_function() waits until no CPU is inside the
+	 * trampoline; callers already redirected may still be running the
+	 * replacement, which is why the owner must not free what the
+	 * replacement uses before its own in-flight calls have drained.
+	 */
+	unregister_ftrace_function(&hook->ops);
+	ftrace_set_filter_ip(&hook->ops, (unsigned long)hook->target, 1, 0);
+	hook->installed = false;
+#endif
+}
+EXPORT_SYMBOL_GPL(hmm_p2p_hook_remove);

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * struct dev_pagemap_ops has folio_free() instead of page_free().
+ * "mm/zone_device: rename page_free callback to folio_free", Linux 6.19;
+ * see docs/upstream-citations.md for the commit.
+ */
+#include <linux/memremap.h>
+
+static void probe_free(struct folio *folio)
+{
+}
+
+static const struct dev_pagemap_ops probe_ops __maybe_unused = {
+	.folio_free = probe_free,
+};
