@@ -13,7 +13,7 @@
 
 #include "hmm_p2p_probes.h"
 
-/* Probe have_page_pgmap: 6.15 moved pgmap out of struct page. */
+/* Probe have_page_pgmap: 82ba975e4c43 (v6.15) moved pgmap out of struct page. */
 static inline struct dev_pagemap *hmm_p2p_page_pgmap(struct page *page)
 {
 #ifdef HMM_P2P_HAVE_PAGE_PGMAP
@@ -24,7 +24,7 @@ static inline struct dev_pagemap *hmm_p2p_page_pgmap(struct page *page)
 }
 
 /*
- * Probe have_hmm_pfn_dma_mapped: since 6.17 some hmm pfn flag bits are
+ * Probe have_hmm_pfn_dma_mapped: since 285e871884ff (v6.16) some hmm pfn flag bits are
  * carried from input to output and must survive every write of a slot.
  * They are derived, not listed: every HMM_PFN_FLAGS bit that is neither an
  * output flag (VALID, WRITE, ERROR) nor part of the order field. The order
@@ -43,17 +43,7 @@ static inline unsigned long hmm_p2p_pfn_of(unsigned long hmm_pfn)
 	return hmm_pfn & ~(unsigned long)HMM_PFN_FLAGS;
 }
 
-/* Probe get_dev_pagemap_has_one_arg: 6.15 dropped the cache argument. */
-static inline struct dev_pagemap *hmm_p2p_get_dev_pagemap(unsigned long pfn)
-{
-#ifdef HMM_P2P_GET_DEV_PAGEMAP_HAS_ONE_ARG
-	return get_dev_pagemap(pfn);
-#else
-	return get_dev_pagemap(pfn, NULL);
-#endif
-}
-
-/* Probe zone_device_page_init_has_pgmap_order: 6.19 added pgmap, order. */
+/* Probe zone_device_page_init_has_pgmap_order: d245f9b4ab80, 12b2285bf3d1 (v6.19). */
 static inline void hmm_p2p_zone_device_page_init(struct page *page,
 						 struct dev_pagemap *pgmap)
 {

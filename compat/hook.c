@@ -19,8 +19,8 @@
 
 #if HMM_P2P_HOOKS_SUPPORTED
 /*
- * Probe have_ftrace_regs_set_instruction_pointer: 6.13 made struct
- * ftrace_regs opaque and renamed the setter.
+ * Probe have_ftrace_regs_set_instruction_pointer: 0ef86097f127 (v6.2)
+ * renamed the setter; 7888af4166d4 (v6.13) made struct ftrace_regs opaque.
  */
 static __always_inline void hook_set_ip(struct ftrace_regs *fregs,
 					unsigned long ip)

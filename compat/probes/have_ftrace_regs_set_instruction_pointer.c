@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * ftrace_regs_set_instruction_pointer() replaces
- * ftrace_instruction_pointer_set() and struct ftrace_regs became opaque
- * ("ftrace: Make ftrace_regs abstract from direct use", Linux 6.13;
- * see docs/upstream-citations.md for the commit).
+ * ftrace_regs_set_instruction_pointer() replaces ftrace_instruction_pointer_set().
+ * Upstream: commit 0ef86097f127 ("ftrace: rename ftrace_instruction_pointer_set() ->
+ * ftrace_regs_set_instruction_pointer()") in v6.2; struct ftrace_regs became
+ * opaque with commit 7888af4166d4 ("ftrace: Make ftrace_regs abstract from
+ * direct use") in v6.13.
  */
 #include <linux/ftrace.h>
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * hmm_range_fault_unlocked_timeout() exists; ib_umem_odp calls it instead of
- * hmm_range_fault() since Linux 7.0/7.1 (see docs/upstream-citations.md),
- * so the ODP consumer must hook it.
+ * hmm_range_fault_unlocked_timeout() exists, and ib_umem_odp calls it instead
+ * of hmm_range_fault(), so the ODP consumer must hook it.
+ * Upstream: "mm/hmm: add hmm_range_fault_unlocked_timeout() for mmap lock-drop support"
+ * (Stanislav Kinsburskii, 2026), present in Debian 7.2/7.3; no mainline hash
+ * was found (see docs/upstream-citations.md).
  */
 #include <linux/hmm.h>
 

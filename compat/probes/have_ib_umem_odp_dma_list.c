@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * struct ib_umem_odp has pfn_list and dma_list and maps pages itself
- * (Linux 5.x to 6.16; replaced by the hmm_dma_map layout, see
- * have_ib_umem_odp_map.c and docs/upstream-citations.md).
+ * struct ib_umem_odp has pfn_list and dma_list and ib_umem_odp maps the pages
+ * itself: the layout before
+ * Upstream: commit 1efe8c0670d6 ("RDMA/core: Convert UMEM ODP DMA mapping to caching IOVA
+ * and page linkage") in v6.16.
  */
 #include <rdma/ib_umem_odp.h>
 

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * page_pgmap() exists and struct page no longer has a pgmap member.
- * Introduced by "mm: introduce page_pgmap()" (Alistair Popple), Linux 6.15;
- * see docs/upstream-citations.md for the commit.
+ * Upstream: commit 82ba975e4c43 ("mm: allow compound zone device pages") in v6.15.
  */
 #include <linux/mm.h>
 #include <linux/memremap.h>

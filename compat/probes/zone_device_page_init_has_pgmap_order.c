@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * zone_device_page_init(page, pgmap, order) instead of (page).
- * Changed for large device-private folios, Linux 6.19;
- * see docs/upstream-citations.md for the commit.
+ * Upstream: commit d245f9b4ab80 ("mm/zone_device: support large zone device private folios") added
+ * the order and commit 12b2285bf3d1 ("mm/zone_device: reinitialize large zone
+ * device private folios") the pgmap argument, both in v6.19.
  */
 #include <linux/memremap.h>
 
