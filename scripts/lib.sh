@@ -36,8 +36,82 @@ in_root() {
 		mount -t tmpfs tmpfs "$root/dev/shm"
 		mount -t tmpfs tmpfs "$root/run"
 		mount -t tmpfs tmpfs "$root/tmp"
-		[ -e /dev/kvm ] && mount --bind /dev/kvm "$root/dev/kvm" 2>/dev/null
+		for b in $IN_ROOT_BINDS; do
+			mkdir -p "$root/${b#*:}"
+			mount --bind "${b%%:*}" "$root/${b#*:}"
+		done
 		exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			HOME=/root LANG=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive "$@"
 	' in_root "$root" "$@"
+}
+export IN_ROOT_BINDS
+
+# Extra bind mounts for in_root, as "hostdir:rootdir" words (set by callers).
+IN_ROOT_BINDS=${IN_ROOT_BINDS:-}
+
+# Serialise everything that mutates the shared roots or boots a VM: the
+# machine has 2 cores and the roots are shared between runs.
+rig_lock() {
+	mkdir -p "$HMM_P2P_CACHE"
+	exec 9>"$HMM_P2P_CACHE/rig.lock"
+	flock 9
+}
+
+# The trixie root holds every 7.x kernel, 6.12 headers and the VM tooling;
+# the bookworm root holds 6.1 headers and bookworm's dkms 3.0.10.
+root_dir() { echo "$ROOTS_DIR/$1"; }
+
+# Copy the working tree (tracked and untracked, not ignored) to $1.
+copy_tree() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	if git -C "$TOP" rev-parse --git-dir >/dev/null 2>&1; then
+		(cd "$TOP" && git ls-files -co --exclude-standard -z |
+			tar --null --ignore-failed-read -cf - -T - 2>/dev/null) |
+			tar -xf - -C "$1"
+	else
+		(cd "$TOP" && tar --exclude=.git -cf - .) | tar -xf - -C "$1"
+	fi
+}
+
+# The emulated machine of DESIGN.md section 4: two ivshmem "GPUs" and an edu
+# DMA client behind one PCIe switch (P2P possible), and a second edu on its
+# own root port (P2P impossible). VRAM files live in the root's /dev/shm.
+vm_topology() {
+	local gpus="" i
+	for i in 0 1; do
+		gpus="$gpus -object memory-backend-file,id=vram$i,size=64M,mem-path=/dev/shm/hmm-p2p-vram$i,share=on"
+	done
+	echo "-machine q35 $gpus" \
+		"-device pcie-root-port,id=rp1,chassis=1,slot=1" \
+		"-device x3130-upstream,id=up1,bus=rp1" \
+		"-device xio3130-downstream,id=dn1,bus=up1,chassis=2,slot=0" \
+		"-device xio3130-downstream,id=dn2,bus=up1,chassis=3,slot=1" \
+		"-device xio3130-downstream,id=dn3,bus=up1,chassis=5,slot=2" \
+		"-device ivshmem-plain,memdev=vram0,bus=dn1" \
+		"-device edu,bus=dn2,dma_mask=0xffffffffffffffff" \
+		"-device ivshmem-plain,memdev=vram1,bus=dn3" \
+		"-device pcie-root-port,id=rp2,chassis=4,slot=2" \
+		"-device edu,bus=rp2,dma_mask=0xffffffffffffffff"
+}
+
+# Does KVM work here? Boot the kernel without a root file system: with KVM
+# it panics ("VFS: Unable to mount root") within seconds and qemu exits.
+# Nested virtualisation on these machines fails that test (MSR errors or
+# "emulation failure"), so TCG is used. Cached per boot of the host.
+kvm_works() {
+	local root=$1 abi=$2 cache
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	cache=$HMM_P2P_CACHE/kvm-probe.$(cat /proc/sys/kernel/random/boot_id)
+	if [ ! -f "$cache" ]; then
+		if in_root "$root" timeout 30 qemu-system-x86_64 -machine q35,accel=kvm \
+			-cpu host -m 256 -display none -serial stdio -no-reboot \
+			-kernel "/boot/vmlinuz-$abi" -append "console=ttyS0 panic=-1" \
+			2>&1 | grep -q "Unable to mount root"; then
+			echo yes >"$cache"
+		else
+			echo no >"$cache"
+		fi
+	fi
+	[ "$(cat "$cache")" = yes ]
 }
