@@ -42,13 +42,11 @@ static bool devices_valid(const char *val)
 	return true;
 }
 
+/* On -EINVAL the kernel logs the one line: "`val' invalid for parameter". */
 static int devices_set(const char *val, const struct kernel_param *kp)
 {
-	if (!devices_valid(val)) {
-		pr_err("devices=%s: expected a comma-separated list of mlx5, rxe, or none\n",
-		       val);
+	if (!devices_valid(val))
 		return -EINVAL;
-	}
 	return param_set_copystring(val, kp);
 }
 
