@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * hmm_p2p_egpu: an emulated GPU for the hmm-p2p tests.
+ *
+ * Each ivshmem-plain PCI device is a "GPU" whose BAR2 is its VRAM. The VRAM
+ * is exposed twice: as device-private pages (HMM migrates process memory
+ * there) and, through the hmm-p2p BAR-window helper, as PCI P2PDMA pages
+ * aliasing the same bytes. qemu edu devices are the DMA clients.
+ */
+#ifndef EGPU_H
+#define EGPU_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/memremap.h>
+#include <linux/miscdevice.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+#include <linux/spinlock.h>
+
+#include "hmm_p2p.h"
+#include "egpu_uapi.h"
+
+/* Module parameters (egpu_main.c). */
+extern unsigned int egpu_vram_mb;
+extern unsigned int egpu_dma_timeout_ms;
+extern unsigned int egpu_retry_timeout_ms;
+
+struct egpu_stats {
+	atomic64_t migrate_to_dev;
+	atomic64_t migrate_to_ram_fault;
+	atomic64_t migrate_to_ram_ioctl;
+	atomic64_t migrate_to_ram_evict;
+	atomic64_t dma_pages;
+	atomic64_t dma_p2p_pages;
+	atomic64_t dma_retries;
+	atomic64_t touch_pages;
+	atomic64_t alias_refused;
+};
+
+struct egpu {
+	struct kref kref;		/* the binding and every open file */
+	struct pci_dev *pdev;
+	int index;			/* N of /dev/hmm_p2p_egpu<N> */
+	char misc_name[32];
+	char prov_name[64];
+	struct miscdevice misc;
+
+	/*
+	 * Ioctls run under remove_sem (read); unbind takes it for write to
+	 * set @dead, so no ioctl allocates device pages after that.
+	 */
+	struct rw_semaphore remove_sem;
+	bool dead;
+
+	struct hmm_p2p_bar_window win;
+	struct hmm_p2p_provider *prov;
+	struct resource *res;
+	bool pgmap_live;
+
+	spinlock_t alloc_lock;		/* the VRAM page bitmap */
+	unsigned long *used;
+	unsigned long npages;
+	atomic_long_t in_use;
+
+	unsigned int refuse_modulo;	/* SET_REFUSE; READ_ONCE in alias */
+	struct egpu_stats stats;
+
+	/* Last: struct dev_pagemap ends with a flexible array. */
+	struct dev_pagemap pgmap;
+};
+
+/* One open file: a mirror of the opening process's address space. */
+struct egpu_file {
+	struct egpu *gpu;
+	struct mmu_interval_notifier notifier;
+	/*
+	 * Held while the device uses pfns found under @notifier; the
+	 * invalidate callback takes it too, so an invalidation waits for
+	 * the device and a stale pfn is never used.
+	 */
+	struct mutex lock;
+};
+
+struct egpu_edu {
+	struct kref kref;
+	struct list_head node;		/* egpu_edus, under egpu_edus_lock */
+	struct pci_dev *pdev;
+	void __iomem *mmio;
+	struct mutex lock;		/* one DMA user at a time; @gone */
+	bool gone;
+};
+
+/* egpu_gpu.c */
+extern struct pci_driver egpu_gpu_driver;
+void egpu_put(struct egpu *gpu);
+struct page *egpu_alloc_dev_page(struct egpu *gpu);
+void *egpu_page_vram(struct egpu *gpu, struct page *page);
+bool egpu_owns_page(struct egpu *gpu, struct page *page);
+
+/* egpu_edu.c */
+extern struct pci_driver egpu_edu_driver;
+struct egpu_edu *egpu_edu_get(unsigned int index);
+void egpu_edu_put(struct egpu_edu *edu);
+int egpu_edu_list(struct egpu *gpu, struct egpu_clients *out);
+int egpu_edu_move(struct egpu_edu *edu, dma_addr_t from, dma_addr_t to);
+
+/* egpu_migrate.c */
+vm_fault_t egpu_migrate_to_ram(struct vm_fault *vmf);
+long egpu_ioctl_migrate_to_dev(struct egpu_file *f, void __user *arg);
+long egpu_ioctl_migrate_to_ram(struct egpu_file *f, void __user *arg);
+long egpu_ioctl_touch(struct egpu_file *f, void __user *arg);
+long egpu_ioctl_read_vram(struct egpu_file *f, void __user *arg);
+int egpu_check_range(u64 addr, u64 len, u64 max_len);
+void egpu_evict_all(struct egpu *gpu);
+
+/* egpu_dma.c */
+long egpu_ioctl_edu_dma(struct egpu_file *f, void __user *arg);
+
+/* egpu_selftest.c */
+long egpu_ioctl_selftest(struct egpu_file *f, void __user *arg);
+
+/* egpu_fops.c */
+extern const struct file_operations egpu_fops;
+
+#endif /* EGPU_H */

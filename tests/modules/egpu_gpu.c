@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hmm_p2p_egpu: the GPU side. Binding an ivshmem-plain device sets up
+ *
+ *   BAR2 window (P2PDMA pages, the GPU's own UC view)  <- hmm_p2p BAR window
+ *   device-private pagemap of the same size            <- memremap_pages()
+ *   hmm-p2p provider "egpu-<pci name>"                 <- aliases
+ *   /dev/hmm_p2p_egpu<N>                               <- the ioctls
+ *
+ * Device page N, VRAM offset N * PAGE_SIZE and device-private pfn base + N
+ * are the same thing: the helper's linear translation.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/idr.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "hmm_p2p_compat.h"
+#include "egpu.h"
+
+#define EGPU_BAR 2
+
+static DEFINE_IDA(egpu_ida);
+
+/* ---- device page allocator ---------------------------------------------- */
+
+static struct egpu *egpu_of_page(struct page *page)
+{
+	return container_of(hmm_p2p_page_pgmap(page), struct egpu, pgmap);
+}
+
+bool egpu_owns_page(struct egpu *gpu, struct page *page)
+{
+	return is_device_private_page(page) &&
+	       hmm_p2p_page_pgmap(page) == &gpu->pgmap;
+}
+
+/* The GPU's own view of a device page: its bytes in the BAR window. */
+void *egpu_page_vram(struct egpu *gpu, struct page *page)
+{
+	u64 offset;
+
+	if (hmm_p2p_bar_window_offset(&gpu->win, page, &offset))
+		return NULL;
+	return gpu->win.kaddr + offset;
+}
+
+/* First fit, so a freed page is reused at once (tests rely on reuse). */
+struct page *egpu_alloc_dev_page(struct egpu *gpu)
+{
+	struct page *page;
+	unsigned long i;
+
+	spin_lock(&gpu->alloc_lock);
+	i = find_first_zero_bit(gpu->used, gpu->npages);
+	if (i < gpu->npages)
+		__set_bit(i, gpu->used);
+	spin_unlock(&gpu->alloc_lock);
+	if (i >= gpu->npages)
+		return NULL;
+
+	atomic_long_inc(&gpu->in_use);
+	page = pfn_to_page(gpu->win.private_base_pfn + i);
+	/* Refcount 1 and locked, as migrate_vma_pages() wants it. */
+	hmm_p2p_zone_device_page_init(page, &gpu->pgmap);
+	return page;
+}
+
+static void egpu_free_dev_page(struct page *page)
+{
+	struct egpu *gpu = egpu_of_page(page);
+	unsigned long i = page_to_pfn(page) - gpu->win.private_base_pfn;
+
+	spin_lock(&gpu->alloc_lock);
+	__clear_bit(i, gpu->used);
+	spin_unlock(&gpu->alloc_lock);
+	atomic_long_dec(&gpu->in_use);
+}
+
+/* Probe have_folio_free_op: 6.19 renamed page_free to folio_free. */
+#ifdef HMM_P2P_HAVE_FOLIO_FREE_OP
+static void egpu_folio_free(struct folio *folio)
+{
+	egpu_free_dev_page(&folio->page);
+}
+#else
+static void egpu_page_free(struct page *page)
+{
+	egpu_free_dev_page(page);
+}
+#endif
+
+static const struct dev_pagemap_ops egpu_pgmap_ops = {
+#ifdef HMM_P2P_HAVE_FOLIO_FREE_OP
+	.folio_free = egpu_folio_free,
+#else
+	.page_free = egpu_page_free,
+#endif
+	.migrate_to_ram = egpu_migrate_to_ram,
+};
+
+/* ---- hmm-p2p provider --------------------------------------------------- */
+
+/*
+ * The helper's translation, except for the pages SET_REFUSE names: those
+ * are refused so that the core's per-page fallback path gets exercised.
+ */
+static int egpu_alias(void *priv, struct page *page, unsigned long *alias_pfn)
+{
+	struct egpu *gpu = priv;
+	unsigned int modulo = READ_ONCE(gpu->refuse_modulo);
+	u64 offset;
+	int ret;
+
+	if (modulo) {
+		ret = hmm_p2p_bar_window_offset(&gpu->win, page, &offset);
+		if (ret)
+			return ret;
+		if ((offset >> PAGE_SHIFT) % modulo == 0) {
+			atomic64_inc(&gpu->stats.alias_refused);
+			return -EACCES;
+		}
+	}
+	return hmm_p2p_bar_window_alias(&gpu->win, page, alias_pfn);
+}
+
+static int egpu_register_provider(struct egpu *gpu)
+{
+	struct hmm_p2p_provider_desc desc = {
+		.name = gpu->prov_name,
+		.owner = gpu,
+		.pdev = gpu->pdev,
+		.alias = egpu_alias,
+		.priv = gpu,
+	};
+	int ret;
+
+	gpu->prov = hmm_p2p_register_provider(&desc);
+	if (IS_ERR(gpu->prov)) {
+		ret = PTR_ERR(gpu->prov);
+		gpu->prov = NULL;
+		return ret;
+	}
+	ret = hmm_p2p_provider_add_pagemap(gpu->prov, &gpu->pgmap);
+	if (ret) {
+		hmm_p2p_unregister_provider(gpu->prov);
+		gpu->prov = NULL;
+	}
+	return ret;
+}
+
+/* ---- setup and teardown ------------------------------------------------- */
+
+static size_t egpu_vram_size(struct pci_dev *pdev)
+{
+	resource_size_t bar_len = pci_resource_len(pdev, EGPU_BAR);
+	u64 want = egpu_vram_mb ? (u64)egpu_vram_mb << 20 : bar_len;
+
+	if (!(pci_resource_flags(pdev, EGPU_BAR) & IORESOURCE_MEM) ||
+	    !want || want > bar_len || !PAGE_ALIGNED(want)) {
+		dev_err(&pdev->dev, "BAR%d (%pa bytes) cannot hold %llu bytes of VRAM\n",
+			EGPU_BAR, &bar_len, want);
+		return 0;
+	}
+	return want;
+}
+
+static int egpu_pagemap_init(struct egpu *gpu, size_t size)
+{
+	int nid = dev_to_node(&gpu->pdev->dev);
+	void *addr;
+
+	gpu->res = request_free_mem_region(&iomem_resource, size,
+					   gpu->misc_name);
+	if (IS_ERR(gpu->res)) {
+		int ret = PTR_ERR(gpu->res);
+
+		gpu->res = NULL;
+		return ret;
+	}
+	gpu->pgmap.type = MEMORY_DEVICE_PRIVATE;
+	gpu->pgmap.range.start = gpu->res->start;
+	gpu->pgmap.range.end = gpu->res->end;
+	gpu->pgmap.nr_range = 1;
+	gpu->pgmap.ops = &egpu_pgmap_ops;
+	gpu->pgmap.owner = gpu;
+	addr = memremap_pages(&gpu->pgmap, nid < 0 ? numa_node_id() : nid);
+	if (IS_ERR(addr)) {
+		release_mem_region(gpu->res->start, resource_size(gpu->res));
+		gpu->res = NULL;
+		return PTR_ERR(addr);
+	}
+	gpu->pgmap_live = true;
+	return 0;
+}
+
+static void egpu_pagemap_fini(struct egpu *gpu)
+{
+	if (gpu->pgmap_live) {
+		memunmap_pages(&gpu->pgmap);
+		gpu->pgmap_live = false;
+	}
+	if (gpu->res) {
+		release_mem_region(gpu->res->start, resource_size(gpu->res));
+		gpu->res = NULL;
+	}
+}
+
+static void egpu_release(struct kref *kref)
+{
+	struct egpu *gpu = container_of(kref, struct egpu, kref);
+
+	bitmap_free(gpu->used);
+	pci_dev_put(gpu->pdev);
+	kfree(gpu);
+}
+
+void egpu_put(struct egpu *gpu)
+{
+	kref_put(&gpu->kref, egpu_release);
+}
+
+static struct egpu *egpu_create(struct pci_dev *pdev, size_t size)
+{
+	struct egpu *gpu;
+
+	gpu = kzalloc(sizeof(*gpu), GFP_KERNEL);
+	if (!gpu)
+		return NULL;
+	gpu->npages = size >> PAGE_SHIFT;
+	gpu->used = bitmap_zalloc(gpu->npages, GFP_KERNEL);
+	if (!gpu->used) {
+		kfree(gpu);
+		return NULL;
+	}
+	kref_init(&gpu->kref);
+	init_rwsem(&gpu->remove_sem);
+	spin_lock_init(&gpu->alloc_lock);
+	gpu->pdev = pci_dev_get(pdev);
+	snprintf(gpu->prov_name, sizeof(gpu->prov_name), "egpu-%s",
+		 pci_name(pdev));
+	return gpu;
+}
+
+/* Everything between the window and the provider, in order. */
+static int egpu_setup_memory(struct egpu *gpu, size_t size)
+{
+	int ret;
+
+	ret = hmm_p2p_bar_window_init(&gpu->win, gpu->pdev, EGPU_BAR, 0, size);
+	if (ret)
+		return ret;
+	ret = egpu_pagemap_init(gpu, size);
+	if (ret)
+		goto err_window;
+	ret = hmm_p2p_bar_window_attach(&gpu->win, &gpu->pgmap);
+	if (ret)
+		goto err_pagemap;
+	ret = egpu_register_provider(gpu);
+	if (ret)
+		goto err_pagemap;
+	return 0;
+
+err_pagemap:
+	egpu_pagemap_fini(gpu);
+err_window:
+	hmm_p2p_bar_window_fini(&gpu->win);
+	return ret;
+}
+
+static int egpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct egpu *gpu;
+	size_t size;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	size = egpu_vram_size(pdev);
+	if (!size)
+		return -EINVAL;
+	gpu = egpu_create(pdev, size);
+	if (!gpu)
+		return -ENOMEM;
+
+	ret = ida_alloc(&egpu_ida, GFP_KERNEL);
+	if (ret < 0)
+		goto err_put;
+	gpu->index = ret;
+	snprintf(gpu->misc_name, sizeof(gpu->misc_name), "hmm_p2p_egpu%d",
+		 gpu->index);
+
+	ret = egpu_setup_memory(gpu, size);
+	if (ret)
+		goto err_ida;
+
+	gpu->misc.minor = MISC_DYNAMIC_MINOR;
+	gpu->misc.name = gpu->misc_name;
+	gpu->misc.fops = &egpu_fops;
+	gpu->misc.parent = &pdev->dev;
+	ret = misc_register(&gpu->misc);
+	if (ret)
+		goto err_memory;
+
+	pci_set_drvdata(pdev, gpu);
+	dev_info(&pdev->dev, "/dev/%s: %zu MiB of VRAM, provider %s\n",
+		 gpu->misc_name, size >> 20, gpu->prov_name);
+	return 0;
+
+err_memory:
+	hmm_p2p_unregister_provider(gpu->prov);
+	egpu_pagemap_fini(gpu);
+	hmm_p2p_bar_window_fini(&gpu->win);
+err_ida:
+	ida_free(&egpu_ida, gpu->index);
+err_put:
+	egpu_put(gpu);
+	dev_err(&pdev->dev, "cannot set up the emulated GPU: %d\n", ret);
+	return ret;
+}
+
+/*
+ * Order matters: no new opener, no ioctl in flight, no new hmm-p2p user
+ * of our aliases (unregistering waits for the ones in flight), then every
+ * page still in VRAM goes back to RAM so the processes keep their data,
+ * and only then the pagemap and the window go away.
+ */
+static void egpu_remove(struct pci_dev *pdev)
+{
+	struct egpu *gpu = pci_get_drvdata(pdev);
+
+	misc_deregister(&gpu->misc);
+
+	down_write(&gpu->remove_sem);
+	gpu->dead = true;
+	up_write(&gpu->remove_sem);
+
+	hmm_p2p_unregister_provider(gpu->prov);
+	gpu->prov = NULL;
+
+	egpu_evict_all(gpu);
+	egpu_pagemap_fini(gpu);
+	hmm_p2p_bar_window_fini(&gpu->win);
+	ida_free(&egpu_ida, gpu->index);
+	dev_info(&pdev->dev, "/dev/%s removed\n", gpu->misc_name);
+	egpu_put(gpu);
+}
+
+static const struct pci_device_id egpu_gpu_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT_QUMRANET, 0x1110) }, /* ivshmem */
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, egpu_gpu_ids);
+
+struct pci_driver egpu_gpu_driver = {
+	.name = "hmm_p2p_egpu",
+	.id_table = egpu_gpu_ids,
+	.probe = egpu_probe,
+	.remove = egpu_remove,
+};

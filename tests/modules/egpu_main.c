@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hmm_p2p_egpu: module parameters and driver registration.
+ *
+ * Two PCI drivers live in this module: "hmm_p2p_egpu" binds ivshmem-plain
+ * devices (the GPUs) and "hmm_p2p_egpu_edu" binds qemu edu devices (the DMA
+ * clients). Either may be unbound and rebound through sysfs at any time.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/pci.h>
+
+#include "egpu.h"
+
+unsigned int egpu_vram_mb;
+unsigned int egpu_dma_timeout_ms = 5000;
+unsigned int egpu_retry_timeout_ms = 30000;
+
+/* A uint parameter with an inclusive range; out of range is refused. */
+struct egpu_uint_range {
+	unsigned int min, max;
+};
+
+static int egpu_param_set_range(const char *val, const struct kernel_param *kp,
+				const struct egpu_uint_range *r)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(val, 0, &v);
+	if (ret || v < r->min || v > r->max) {
+		pr_err("%s: '%s' is not in [%u, %u]\n", kp->name, val, r->min,
+		       r->max);
+		return -EINVAL;
+	}
+	*(unsigned int *)kp->arg = v;
+	return 0;
+}
+
+/* 0 means the whole BAR; the upper bound is checked against BAR2 at probe. */
+static const struct egpu_uint_range vram_mb_range = { 0, 1U << 16 };
+static const struct egpu_uint_range dma_timeout_range = { 10, 600000 };
+static const struct egpu_uint_range retry_timeout_range = { 100, 600000 };
+
+static int vram_mb_set(const char *val, const struct kernel_param *kp)
+{
+	return egpu_param_set_range(val, kp, &vram_mb_range);
+}
+
+static int dma_timeout_set(const char *val, const struct kernel_param *kp)
+{
+	return egpu_param_set_range(val, kp, &dma_timeout_range);
+}
+
+static int retry_timeout_set(const char *val, const struct kernel_param *kp)
+{
+	return egpu_param_set_range(val, kp, &retry_timeout_range);
+}
+
+static const struct kernel_param_ops vram_mb_ops = {
+	.set = vram_mb_set,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops dma_timeout_ops = {
+	.set = dma_timeout_set,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops retry_timeout_ops = {
+	.set = retry_timeout_set,
+	.get = param_get_uint,
+};
+
+/* Read at probe time: 0444 so a change cannot race with a probe. */
+module_param_cb(vram_mb, &vram_mb_ops, &egpu_vram_mb, 0444);
+MODULE_PARM_DESC(vram_mb,
+		 "VRAM per GPU in MiB, a window at the start of BAR2 (0 = the whole BAR, default; at most 65536)");
+module_param_cb(dma_timeout_ms, &dma_timeout_ops, &egpu_dma_timeout_ms, 0644);
+MODULE_PARM_DESC(dma_timeout_ms,
+		 "How long one edu DMA command may take before -ETIMEDOUT, in ms (10-600000, default 5000)");
+module_param_cb(retry_timeout_ms, &retry_timeout_ops, &egpu_retry_timeout_ms,
+		0644);
+MODULE_PARM_DESC(retry_timeout_ms,
+		 "How long an ioctl retries a range fault invalidated under it before -EBUSY, in ms (100-600000, default 30000)");
+
+static int __init egpu_init(void)
+{
+	int ret;
+
+	/* Clients first: a GPU's CLIENTS ioctl lists whatever is bound. */
+	ret = pci_register_driver(&egpu_edu_driver);
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&egpu_gpu_driver);
+	if (ret)
+		pci_unregister_driver(&egpu_edu_driver);
+	return ret;
+}
+
+static void __exit egpu_exit(void)
+{
+	pci_unregister_driver(&egpu_gpu_driver);
+	pci_unregister_driver(&egpu_edu_driver);
+}
+
+module_init(egpu_init);
+module_exit(egpu_exit);
+
+MODULE_AUTHOR("hmm-p2p developers");
+MODULE_DESCRIPTION("hmm-p2p test: emulated GPU (ivshmem VRAM) and edu DMA clients");
+MODULE_LICENSE("GPL");

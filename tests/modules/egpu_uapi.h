@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * hmm_p2p_egpu: the emulated GPU test driver's ioctl interface, shared by
+ * the module and the userspace tests. One misc device per GPU:
+ * /dev/hmm_p2p_egpu<N>, N in probe order.
+ *
+ * Common rules for every command that takes a range {addr, len}:
+ *  - addr and len are page aligned, len is not zero, addr + len does not
+ *    overflow and stays below the task size, len is at most the command's
+ *    limit: otherwise -EINVAL;
+ *  - an address without a VMA is -EFAULT;
+ *  - reserved and padding fields must be zero (-EINVAL otherwise), so they
+ *    can get a meaning later;
+ *  - the range belongs to the process that opened the device (-EINVAL from
+ *    another process, e.g. after fork()).
+ * An ioctl on a GPU that has been unbound returns -ENODEV (COUNTERS and
+ * INFO keep working). Unknown commands return -ENOTTY.
+ */
+#ifndef EGPU_UAPI_H
+#define EGPU_UAPI_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define EGPU_MAX_LEN		(1ULL << 30)	/* migrations, TOUCH */
+#define EGPU_MAX_READ_LEN	(4ULL << 20)	/* READ_VRAM */
+#define EGPU_MAX_DMA_LEN	(64ULL << 12)	/* EDU_DMA: 64 pages of 4 KiB */
+#define EGPU_MAX_CLIENTS	8
+#define EGPU_NAME_LEN		32
+
+/* MIGRATE_TO_DEV, MIGRATE_TO_RAM */
+struct egpu_migrate {
+	__u64 addr;
+	__u64 len;
+	__u64 moved;		/* out: pages migrated by this call */
+	__u64 reserved;
+};
+
+#define EGPU_TOUCH_ADD_INDEX	(1U << 0) /* write pattern + page index */
+#define EGPU_TOUCH_FLAGS	EGPU_TOUCH_ADD_INDEX
+
+/*
+ * TOUCH: the GPU writes. Every page of the range that is not in this GPU's
+ * memory is first migrated to it (pages of another GPU go through RAM),
+ * then the GPU fills each page with the u64 @pattern (plus the page index
+ * within the range with EGPU_TOUCH_ADD_INDEX). Needs a writable mapping.
+ */
+struct egpu_touch {
+	__u64 addr;
+	__u64 len;
+	__u64 pattern;
+	__u32 flags;
+	__u32 pad;
+	__u64 migrated;		/* out: pages migrated to this GPU */
+	__u64 written;		/* out: pages written (== len / page size) */
+};
+
+/*
+ * READ_VRAM: the GPU's own view. For each page of the range that is
+ * device-private memory of this GPU, its VRAM bytes are copied to
+ * buf + page offset and bit i of @resident is set; other pages leave their
+ * part of buf untouched and their bit clear. @dev_pages (optional, may be
+ * 0) receives one __u64 per page: its device page number, or ~0.
+ */
+struct egpu_read_vram {
+	__u64 addr;
+	__u64 len;
+	__u64 buf;		/* user pointer, len bytes */
+	__u64 resident;		/* user pointer, (pages + 7) / 8 bytes */
+	__u64 dev_pages;	/* user pointer or 0 */
+	__u64 nr_resident;	/* out */
+};
+
+struct egpu_counters {
+	__u64 migrate_to_dev;		/* pages RAM -> VRAM */
+	__u64 migrate_to_ram_fault;	/* pages VRAM -> RAM by migrate_to_ram */
+	__u64 migrate_to_ram_ioctl;	/* pages VRAM -> RAM by MIGRATE_TO_RAM */
+	__u64 migrate_to_ram_evict;	/* pages VRAM -> RAM at unbind */
+	__u64 dev_pages_in_use;
+	__u64 dev_pages_total;
+	__u64 dma_pages;		/* pages moved by the edu for this GPU's ioctls */
+	__u64 dma_p2p_pages;		/* of which P2P aliases */
+	__u64 dma_retries;		/* -EBUSY and notifier retries in EDU_DMA */
+	__u64 touch_pages;		/* pages written by TOUCH */
+	__u64 alias_refused;		/* alias requests refused by SET_REFUSE */
+	__u64 reserved[5];
+};
+
+struct egpu_client {
+	char name[EGPU_NAME_LEN];	/* PCI name of the edu */
+	__s32 distance;		/* pci_p2pdma_distance(this GPU, edu) */
+	__u32 index;		/* the client index EDU_DMA takes */
+};
+
+struct egpu_clients {
+	__u32 nr;			/* out */
+	__u32 pad;
+	struct egpu_client client[EGPU_MAX_CLIENTS];
+};
+
+#define EGPU_DMA_READ	0	/* range -> edu -> buf */
+#define EGPU_DMA_WRITE	1	/* buf -> edu -> range */
+
+/*
+ * EDU_DMA: a DMA client (an edu device) moves the range through its
+ * buffer. The pages are found with hmm_p2p_range_fault(range, edu) under
+ * an mmu interval notifier, so device-private pages come back as P2P
+ * aliases when the edu can reach the GPU's BAR and are migrated otherwise.
+ * Bad client index: -ENODEV. A write into a read-only mapping fails as
+ * hmm_range_fault() fails it (-EPERM).
+ */
+struct egpu_edu_dma {
+	__u64 addr;
+	__u64 len;
+	__u64 buf;		/* user pointer, len bytes */
+	__u32 client;
+	__u32 dir;		/* EGPU_DMA_READ or EGPU_DMA_WRITE */
+	__u64 pages;		/* out: pages moved */
+	__u64 p2p_pages;	/* out: of which P2P aliases */
+	__u64 retries;		/* out: -EBUSY and notifier retries */
+};
+
+/* API_SELFTEST: bit i of @failed is set if check i failed. */
+struct egpu_selftest {
+	__u64 failed;		/* out */
+	__u32 nr_checks;	/* out */
+	__u32 pad;
+};
+
+/* SET_REFUSE: refuse the alias of device pages whose number % modulo == 0. */
+struct egpu_refuse {
+	__u32 modulo;		/* 0: refuse nothing */
+	__u32 pad;
+};
+
+struct egpu_info {
+	char pci_name[EGPU_NAME_LEN];
+	char provider[64];	/* /sys/kernel/hmm_p2p/providers/<provider> */
+	__u64 vram_size;
+	__u32 index;		/* N of /dev/hmm_p2p_egpu<N> */
+	__u32 pad;
+};
+
+#define EGPU_IOC_MAGIC	0xE6
+#define EGPU_IOC_MIGRATE_TO_DEV	_IOWR(EGPU_IOC_MAGIC, 0x00, struct egpu_migrate)
+#define EGPU_IOC_MIGRATE_TO_RAM	_IOWR(EGPU_IOC_MAGIC, 0x01, struct egpu_migrate)
+#define EGPU_IOC_TOUCH		_IOWR(EGPU_IOC_MAGIC, 0x02, struct egpu_touch)
+#define EGPU_IOC_READ_VRAM	_IOWR(EGPU_IOC_MAGIC, 0x03, struct egpu_read_vram)
+#define EGPU_IOC_COUNTERS	_IOWR(EGPU_IOC_MAGIC, 0x04, struct egpu_counters)
+#define EGPU_IOC_CLIENTS	_IOWR(EGPU_IOC_MAGIC, 0x05, struct egpu_clients)
+#define EGPU_IOC_EDU_DMA	_IOWR(EGPU_IOC_MAGIC, 0x06, struct egpu_edu_dma)
+#define EGPU_IOC_API_SELFTEST	_IOWR(EGPU_IOC_MAGIC, 0x07, struct egpu_selftest)
+#define EGPU_IOC_SET_REFUSE	_IOWR(EGPU_IOC_MAGIC, 0x08, struct egpu_refuse)
+#define EGPU_IOC_INFO		_IOWR(EGPU_IOC_MAGIC, 0x09, struct egpu_info)
+
+#endif /* EGPU_UAPI_H */
