@@ -63,14 +63,22 @@ module_param_cb(devices, &devices_ops, &devices_param, 0444);
 MODULE_PARM_DESC(devices,
 		 "ib drivers whose ODP memory regions go peer-to-peer: comma-separated list of mlx5, rxe, or none (default mlx5)");
 
-/* The ODP layout the probes recognised, or NULL. */
+/*
+ * The ODP path the probes recognised, or NULL. Three shapes exist:
+ *  - 6.16+: pfns in umem_odp->map, the driver DMA-maps them (P2P-aware);
+ *    ib_umem_odp faults with hmm_range_fault_unlocked_timeout() (Debian
+ *    7.3) or hmm_range_fault() (up to 7.2);
+ *  - up to 6.15: pfn_list/dma_list, ib_umem_odp maps each page itself.
+ */
 static const char *odp_layout(void)
 {
 #if defined(HMM_P2P_HAVE_IB_UMEM_ODP_MAP) && \
 	defined(HMM_P2P_HAVE_HMM_RANGE_FAULT_UNLOCKED_TIMEOUT)
-	return "hmm_dma_map (7.x: the driver maps pfns, P2P-aware)";
+	return "hmm_dma_map, faults through hmm_range_fault_unlocked_timeout";
+#elif defined(HMM_P2P_HAVE_IB_UMEM_ODP_MAP)
+	return "hmm_dma_map, faults through hmm_range_fault";
 #elif defined(HMM_P2P_HAVE_IB_UMEM_ODP_DMA_LIST)
-	return "pfn_list/dma_list (6.x: ib_umem_odp maps pages)";
+	return "pfn_list/dma_list, ib_umem_odp maps pages";
 #else
 	return NULL;
 #endif
