@@ -78,12 +78,17 @@ void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win)
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_fini);
 
+/*
+ * The pagemap may be larger than the window (free regions are handed out in
+ * memory-section granules): its pages beyond the window have no alias and
+ * fall back (hmm_p2p_bar_window_offset() says -ERANGE).
+ */
 int hmm_p2p_bar_window_attach(struct hmm_p2p_bar_window *win,
 			      struct dev_pagemap *pgmap)
 {
 	if (!win || !win->kaddr || !pgmap || pgmap->nr_range != 1 ||
 	    pgmap->type != MEMORY_DEVICE_PRIVATE ||
-	    range_len(&pgmap->range) != win->size) {
+	    range_len(&pgmap->range) < win->size) {
 		pr_err("bar window: pagemap does not match the window\n");
 		return -EINVAL;
 	}

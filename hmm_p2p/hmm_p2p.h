@@ -111,7 +111,10 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 			    struct pci_dev *pdev, int bar, u64 bar_offset,
 			    size_t size);
 void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win);
-/* Attach the device-private pagemap whose pages map 1:1 onto the window. */
+/*
+ * Attach the device-private pagemap whose first pages map 1:1 onto the
+ * window (it may be larger; pages beyond the window have no alias).
+ */
 int hmm_p2p_bar_window_attach(struct hmm_p2p_bar_window *win,
 			      struct dev_pagemap *pgmap);
 /* Device-private page -> byte offset in the window; -ERANGE if outside. */

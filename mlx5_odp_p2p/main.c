@@ -3,51 +3,112 @@
  * mlx5_odp_p2p: makes the stock RDMA ODP path ask hmm-p2p for P2P aliases,
  * for selected ib devices (mlx5 by default, rdma_rxe for tests).
  *
- * This version validates its configuration, recognises the kernel's ODP
- * path through the compat probes and reports what it found; the hooks that
- * route ODP faults through hmm_p2p_range_fault() arrive with issue 4.
+ * The stock path never asks: ib_umem_odp_map_dma_and_lock() faults with
+ * dev_private_owner = NULL, so every device-private page is migrated to RAM.
+ * Three exported, ftrace-able functions are hooked (compat/hook.h):
+ *
+ *  - ib_umem_odp_map_dma_and_lock(): for an enabled device, remember for
+ *    the current task "faulting this umem for this client" and call the
+ *    original;
+ *  - the fault entry it uses (hmm_range_fault_unlocked_timeout() on 7.3,
+ *    hmm_range_fault() before): when called by that task for that umem's
+ *    notifier, fault through hmm_p2p_range_fault() with the ib device's DMA
+ *    device as client (NULL for rxe, which copies with the CPU); every
+ *    other caller gets the original untouched;
+ *  - ib_umem_odp_unmap_dma_pages(): P2P slots lose their WRITE bit before
+ *    the original unmaps them, so an alias page is never set_page_dirty()'d
+ *    like a normal page.
+ *
+ * On 7.x the driver DMA-maps the pfns itself with hmm_dma_map_pfn(), which
+ * is P2P-aware, and hmm-p2p only hands out aliases the client can reach, so
+ * the fallback (migration) is decided page by page before the driver sees
+ * anything. Invalidation needs nothing from us: a migration of the page
+ * invalidates the umem's notifier like any other.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/hashtable.h>
+#include <linux/hmm.h>
+#include <linux/mmap_lock.h>
+#include <linux/mmu_notifier.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/oom.h>
+#include <linux/sched.h>
+#include <linux/srcu.h>
 #include <linux/string.h>
+#include <rdma/ib_umem_odp.h>
+#include <rdma/ib_verbs.h>
 
 #include "hmm_p2p.h"
 #include "hmm_p2p_compat.h"
 #include "hook.h"
 
-/* ib driver names (ib_device_ops.driver_id names) the consumer may serve. */
-static const char *const known_drivers[] = { "mlx5", "rxe" };
+/*
+ * The ODP shapes this module serves (see odp_layout()): pfns in
+ * umem_odp->map (6.16+). The pfn_list/dma_list shape maps pages inside
+ * ib_umem_odp with dma_map_page(), which is not P2P-aware: not served.
+ */
+#if defined(HMM_P2P_HAVE_IB_UMEM_ODP_MAP) && defined(HMM_P2P_HAVE_HMM_PFN_DMA_MAPPED)
+#define ODP_P2P_SUPPORTED 1
+#else
+#define ODP_P2P_SUPPORTED 0
+#endif
+
+/* ---- parameters --------------------------------------------------------- */
+
+static bool enable = true;
+module_param(enable, bool, 0644);
+MODULE_PARM_DESC(enable,
+		 "Route ODP faults of the selected devices through hmm-p2p (default Y); N restores the stock path at once");
+
+static const struct {
+	const char *name;
+	enum rdma_driver_id id;
+} known_drivers[] = {
+	{ "mlx5", RDMA_DRIVER_MLX5 },
+	{ "rxe", RDMA_DRIVER_RXE },
+};
 
 static char devices[64] = "mlx5";
+static unsigned long selected_drivers = BIT(RDMA_DRIVER_MLX5);
 
-static bool devices_valid(const char *val)
+/* Parse "mlx5,rxe" or "none" into a mask of rdma_driver_id bits. */
+static int parse_devices(const char *val, unsigned long *mask)
 {
 	char buf[sizeof(devices)], *cur = buf, *tok;
 	unsigned int i;
 
+	*mask = 0;
 	if (strscpy(buf, val, sizeof(buf)) < 0)
-		return false;
-	strim(buf);
-	if (!strcmp(buf, "none"))
-		return true;
+		return -EINVAL;
+	cur = strim(buf);
+	if (!strcmp(cur, "none"))
+		return 0;
 	while ((tok = strsep(&cur, ","))) {
+		tok = strim(tok);
 		for (i = 0; i < ARRAY_SIZE(known_drivers); i++)
-			if (!strcmp(strim(tok), known_drivers[i]))
+			if (!strcmp(tok, known_drivers[i].name))
 				break;
 		if (i == ARRAY_SIZE(known_drivers))
-			return false;
+			return -EINVAL;
+		*mask |= BIT(known_drivers[i].id);
 	}
-	return true;
+	return 0;
 }
 
 /* On -EINVAL the kernel logs the one line: "`val' invalid for parameter". */
 static int devices_set(const char *val, const struct kernel_param *kp)
 {
-	if (!devices_valid(val))
+	unsigned long mask;
+	int ret;
+
+	if (parse_devices(val, &mask))
 		return -EINVAL;
-	return param_set_copystring(val, kp);
+	ret = param_set_copystring(val, kp);
+	if (!ret)
+		WRITE_ONCE(selected_drivers, mask);
+	return ret;
 }
 
 static const struct kernel_param_ops devices_ops = {
@@ -59,9 +120,248 @@ static struct kparam_string devices_param = {
 	.maxlen = sizeof(devices),
 	.string = devices,
 };
-module_param_cb(devices, &devices_ops, &devices_param, 0444);
+module_param_cb(devices, &devices_ops, &devices_param, 0644);
 MODULE_PARM_DESC(devices,
-		 "ib drivers whose ODP memory regions go peer-to-peer: comma-separated list of mlx5, rxe, or none (default mlx5)");
+		 "ib drivers whose ODP memory regions go peer-to-peer: comma-separated list of mlx5, rxe, or none (default mlx5; writable at run time)");
+
+/* ---- which ODP faults want P2P ------------------------------------------ */
+
+#if ODP_P2P_SUPPORTED
+
+/*
+ * Replacements may sleep (they fault pages); unloading waits for the ones
+ * in flight after the hooks are gone, so no task runs our text afterwards.
+ */
+DEFINE_STATIC_SRCU(odp_srcu);
+
+/* "current is faulting @odp for @client": lives on the hook's stack. */
+struct odp_fault_ctx {
+	struct hlist_node node;
+	struct task_struct *task;
+	struct ib_umem_odp *odp;
+	struct device *client;
+};
+
+static DEFINE_HASHTABLE(odp_ctx_table, 6);
+static DEFINE_SPINLOCK(odp_ctx_lock);
+static atomic_t odp_nr_ctx = ATOMIC_INIT(0);
+/* Set once an alias reached an ODP umem: gates the unmap scan. */
+static bool odp_aliases_seen;
+
+static bool device_selected(struct ib_device *ibdev)
+{
+	return READ_ONCE(enable) && ibdev &&
+	       ibdev->ops.driver_id < BITS_PER_LONG &&
+	       (READ_ONCE(selected_drivers) & BIT(ibdev->ops.driver_id));
+}
+
+static void ctx_push(struct odp_fault_ctx *ctx, struct ib_umem_odp *odp)
+{
+	ctx->task = current;
+	ctx->odp = odp;
+	ctx->client = odp->umem.ibdev->dma_device;
+	spin_lock(&odp_ctx_lock);
+	hash_add(odp_ctx_table, &ctx->node, (unsigned long)current);
+	atomic_inc(&odp_nr_ctx);
+	spin_unlock(&odp_ctx_lock);
+}
+
+static void ctx_pop(struct odp_fault_ctx *ctx)
+{
+	spin_lock(&odp_ctx_lock);
+	hash_del(&ctx->node);
+	atomic_dec(&odp_nr_ctx);
+	spin_unlock(&odp_ctx_lock);
+}
+
+/* The context of a range ib_umem_odp is faulting for us, or NULL. */
+static struct odp_fault_ctx *ctx_find(struct hmm_range *range)
+{
+	struct odp_fault_ctx *ctx, *found = NULL;
+
+	if (!atomic_read(&odp_nr_ctx))
+		return NULL;
+	spin_lock(&odp_ctx_lock);
+	hash_for_each_possible(odp_ctx_table, ctx, node, (unsigned long)current)
+		if (ctx->task == current &&
+		    range->notifier == &ctx->odp->notifier)
+			found = ctx;
+	spin_unlock(&odp_ctx_lock);
+	return found;
+}
+
+static int odp_p2p_fault_locked(struct hmm_range *range,
+				struct odp_fault_ctx *ctx)
+{
+	int ret = hmm_p2p_range_fault(range, ctx->client);
+
+	if (!ret && hmm_p2p_counter_read(NULL, HMM_P2P_ALIASES))
+		WRITE_ONCE(odp_aliases_seen, true);
+	return ret;
+}
+
+/* ---- the hooks ---------------------------------------------------------- */
+
+static int odp_map_dma_and_lock(struct ib_umem_odp *umem_odp, u64 user_virt,
+				u64 bcnt, u64 access_mask, bool fault)
+{
+	struct odp_fault_ctx ctx;
+	int idx, ret;
+
+	idx = srcu_read_lock(&odp_srcu);
+	if (!device_selected(umem_odp->umem.ibdev)) {
+		ret = ib_umem_odp_map_dma_and_lock(umem_odp, user_virt, bcnt,
+						   access_mask, fault);
+	} else {
+		ctx_push(&ctx, umem_odp);
+		ret = ib_umem_odp_map_dma_and_lock(umem_odp, user_virt, bcnt,
+						   access_mask, fault);
+		ctx_pop(&ctx);
+	}
+	srcu_read_unlock(&odp_srcu, idx);
+	return ret;
+}
+
+#ifdef HMM_P2P_HAVE_HMM_RANGE_FAULT_UNLOCKED_TIMEOUT
+/*
+ * The same contract as the original (mm/hmm.c): takes the mmap lock itself,
+ * refreshes notifier_seq, retries -EBUSY until @timeout jiffies (0: forever).
+ * It does not let handle_mm_fault() drop the lock: hmm_p2p_range_fault()
+ * runs on the locked hmm_range_fault(), as 7.2 and earlier always did.
+ */
+static int odp_p2p_fault_unlocked(struct hmm_range *range,
+				  unsigned long timeout,
+				  struct odp_fault_ctx *ctx)
+{
+	struct mm_struct *mm = range->notifier->mm;
+	unsigned long deadline = jiffies + timeout;
+	int ret;
+
+	do {
+		range->notifier_seq = mmu_interval_read_begin(range->notifier);
+		ret = mmap_read_lock_killable(mm);
+		if (ret)
+			return ret;
+		if (check_stable_address_space(mm)) {
+			mmap_read_unlock(mm);
+			return -EFAULT;
+		}
+		ret = odp_p2p_fault_locked(range, ctx);
+		mmap_read_unlock(mm);
+		if (ret == -EBUSY && timeout && time_after(jiffies, deadline))
+			break;
+	} while (ret == -EBUSY);
+	return ret;
+}
+
+static int odp_fault_entry(struct hmm_range *range, unsigned long timeout)
+{
+	struct odp_fault_ctx *ctx;
+	int idx, ret;
+
+	idx = srcu_read_lock(&odp_srcu);
+	ctx = ctx_find(range);
+	if (ctx)
+		ret = odp_p2p_fault_unlocked(range, timeout, ctx);
+	else
+		ret = hmm_range_fault_unlocked_timeout(range, timeout);
+	srcu_read_unlock(&odp_srcu, idx);
+	return ret;
+}
+
+static struct hmm_p2p_hook fault_hook =
+	HMM_P2P_HOOK(hmm_range_fault_unlocked_timeout, odp_fault_entry);
+#else
+/* Up to 7.2 ib_umem_odp calls hmm_range_fault() with the mmap lock held. */
+static int odp_fault_entry(struct hmm_range *range)
+{
+	struct odp_fault_ctx *ctx;
+	int idx, ret;
+
+	idx = srcu_read_lock(&odp_srcu);
+	ctx = ctx_find(range);
+	ret = ctx ? odp_p2p_fault_locked(range, ctx) : hmm_range_fault(range);
+	srcu_read_unlock(&odp_srcu, idx);
+	return ret;
+}
+
+static struct hmm_p2p_hook fault_hook =
+	HMM_P2P_HOOK(hmm_range_fault, odp_fault_entry);
+#endif
+
+/*
+ * hmm_dma_map_pfn() tags P2P slots with HMM_PFN_P2PDMA(_BUS); the original
+ * then set_page_dirty()s every WRITE slot it unmaps. An alias is not a page
+ * of the file or anonymous memory behind the mapping: drop its WRITE bit
+ * first (the original clears all flags of the slot anyway).
+ */
+static void odp_unmap_dma_pages(struct ib_umem_odp *umem_odp, u64 virt,
+				u64 bound)
+{
+	const unsigned long p2p = HMM_PFN_P2PDMA | HMM_PFN_P2PDMA_BUS;
+	u64 addr, start, end;
+	int idx;
+
+	idx = srcu_read_lock(&odp_srcu);
+	if (READ_ONCE(odp_aliases_seen)) {
+		start = max_t(u64, virt, ib_umem_start(umem_odp));
+		end = min_t(u64, bound, ib_umem_end(umem_odp));
+		for (addr = start; addr < end; addr += BIT(umem_odp->page_shift)) {
+			unsigned long *pfn = &umem_odp->map.pfn_list
+				[(addr - ib_umem_start(umem_odp)) >> umem_odp->page_shift];
+
+			if (*pfn & p2p)
+				*pfn &= ~HMM_PFN_WRITE;
+		}
+	}
+	ib_umem_odp_unmap_dma_pages(umem_odp, virt, bound);
+	srcu_read_unlock(&odp_srcu, idx);
+}
+
+static struct hmm_p2p_hook map_hook =
+	HMM_P2P_HOOK(ib_umem_odp_map_dma_and_lock, odp_map_dma_and_lock);
+static struct hmm_p2p_hook unmap_hook =
+	HMM_P2P_HOOK(ib_umem_odp_unmap_dma_pages, odp_unmap_dma_pages);
+
+/* Order matters: the unmap hook first, the map hook (the trigger) last. */
+static struct hmm_p2p_hook *const hooks[] = {
+	&unmap_hook, &fault_hook, &map_hook,
+};
+
+static void hooks_remove(void)
+{
+	int i;
+
+	for (i = ARRAY_SIZE(hooks) - 1; i >= 0; i--)
+		hmm_p2p_hook_remove(hooks[i]);
+	/* Replacements still running (they may sleep) finish before we go. */
+	synchronize_srcu(&odp_srcu);
+}
+
+static int hooks_install(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
+		ret = hmm_p2p_hook_install(hooks[i]);
+		if (ret) {
+			hooks_remove();
+			return ret;
+		}
+	}
+	return 0;
+}
+#else /* !ODP_P2P_SUPPORTED */
+static int hooks_install(void)
+{
+	return 0;
+}
+
+static void hooks_remove(void)
+{
+}
+#endif
 
 /*
  * The ODP path the probes recognised, or NULL. Three shapes exist:
@@ -87,25 +387,36 @@ static const char *odp_layout(void)
 static int __init mlx5_odp_p2p_init(void)
 {
 	const char *layout = odp_layout();
-	const char *hooks = hmm_p2p_hook_unsupported_reason();
+	const char *hooks_why = hmm_p2p_hook_unsupported_reason();
+	int ret;
 
 	if (!layout) {
 		pr_err("version %s cannot run on %s: the ib_umem_odp layout is not recognised (probes have_ib_umem_odp_map and have_ib_umem_odp_dma_list both failed)\n",
 		       HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE);
 		return -EOPNOTSUPP;
 	}
-	if (hooks) {
+	if (hooks_why) {
 		pr_err("version %s cannot run on %s: %s\n", HMM_P2P_VERSION,
-		       HMM_P2P_KERNELRELEASE, hooks);
+		       HMM_P2P_KERNELRELEASE, hooks_why);
 		return -EOPNOTSUPP;
 	}
-	pr_info("version %s idle on %s: ODP layout %s; devices=%s; the ODP hooks are not implemented in this version\n",
-		HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, layout, devices);
+	if (!ODP_P2P_SUPPORTED) {
+		pr_info("version %s idle on %s: ODP layout %s; P2P for this layout is not implemented\n",
+			HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, layout);
+		return 0;
+	}
+	ret = hooks_install();
+	if (ret)
+		return ret;	/* the engine logged which function and why */
+	pr_info("version %s active on %s: ODP layout %s; devices=%s%s\n",
+		HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, layout, devices,
+		enable ? "" : " (disabled: enable=N)");
 	return 0;
 }
 
 static void __exit mlx5_odp_p2p_exit(void)
 {
+	hooks_remove();
 }
 
 module_init(mlx5_odp_p2p_init);
