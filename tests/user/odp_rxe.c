@@ -96,7 +96,14 @@ static int connect_qp(struct rdma *r, struct ibv_qp *qp, uint32_t remote)
 		return -1;
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTR;
-	a.path_mtu = IBV_MTU_1024;
+	/*
+	 * One packet per page: Debian 7.3's rxe ODP copy (__rxe_odp_mr_copy)
+	 * ignores the offset inside the page, so a packet that does not start
+	 * on a page boundary lands at the page's start (docs/rxe-odp-bug.md).
+	 * With 4096-byte packets on page-aligned buffers every byte is placed
+	 * right, on the stock path as with hmm-p2p.
+	 */
+	a.path_mtu = IBV_MTU_4096;
 	a.dest_qp_num = remote;
 	a.max_dest_rd_atomic = 1;
 	a.min_rnr_timer = 12;
@@ -216,17 +223,21 @@ static void check_vram(int fd, void *g, const void *want)
 	free(got);
 }
 
+/* Configure the consumer; a no-op when it is not loaded. */
 static void consumer_set(const char *param, const char *val)
 {
 	char path[128];
 
 	snprintf(path, sizeof(path), CONSUMER "%s", param);
+	if (access(path, W_OK))
+		return;
 	ASSERT_EQ(write_file(path, val), 0);
 }
 
 /* WRITE, READ, SEND/RECV and atomics against qb's ODP MR over @g. */
 static void traffic(struct rdma *r, struct ibv_mr *mr, void *g, int fd)
 {
+	/* fd < 0: no VRAM view to check (host memory, or the stock path). */
 	uint8_t *want = calloc(1, LEN);
 	uint64_t *word = r->host, old;
 	struct ibv_sge sge;
@@ -285,7 +296,7 @@ static void run_case(bool p2p, bool on_gpu)
 	int fd = on_gpu ? egpu_open_or_skip(0) : -1;
 	int ctl = egpu_open_or_skip(0);
 
-	if (access(CONSUMER "enable", W_OK))
+	if (p2p && on_gpu && access(CONSUMER "enable", W_OK))
 		SKIP("mlx5_odp_p2p is not loaded");
 	consumer_set("devices", "rxe");
 	consumer_set("enable", p2p ? "Y" : "N");
@@ -297,7 +308,7 @@ static void run_case(bool p2p, bool on_gpu)
 	/* The checks through READ_VRAM must see the pages unmigrated; the
 	 * final CPU check migrates them, so count before it.
 	 */
-	traffic(&r, mr, g, fd);
+	traffic(&r, mr, g, p2p ? fd : -1);
 	c1 = egpu_counters(ctl);
 	d = p2p_delta(&p0, NULL);
 	p2p_log("rxe traffic", &d);
