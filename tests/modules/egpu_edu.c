@@ -148,7 +148,7 @@ static int egpu_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 	pci_set_master(pdev);
 
-	edu = kzalloc(sizeof(*edu), GFP_KERNEL);
+	edu = kzalloc_obj(*edu, GFP_KERNEL);
 	if (!edu)
 		return -ENOMEM;
 	kref_init(&edu->kref);

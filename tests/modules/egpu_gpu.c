@@ -182,9 +182,13 @@ static int egpu_pagemap_init(struct egpu *gpu, size_t size)
 		gpu->res = NULL;
 		return ret;
 	}
+	/*
+	 * The region may be larger (rounded up to a memory section); the
+	 * pagemap covers exactly the VRAM, page for page with the window.
+	 */
 	gpu->pgmap.type = MEMORY_DEVICE_PRIVATE;
 	gpu->pgmap.range.start = gpu->res->start;
-	gpu->pgmap.range.end = gpu->res->end;
+	gpu->pgmap.range.end = gpu->res->start + size - 1;
 	gpu->pgmap.nr_range = 1;
 	gpu->pgmap.ops = &egpu_pgmap_ops;
 	gpu->pgmap.owner = gpu;
@@ -228,7 +232,7 @@ static struct egpu *egpu_create(struct pci_dev *pdev, size_t size)
 {
 	struct egpu *gpu;
 
-	gpu = kzalloc(sizeof(*gpu), GFP_KERNEL);
+	gpu = kzalloc_obj(*gpu, GFP_KERNEL);
 	if (!gpu)
 		return NULL;
 	gpu->npages = size >> PAGE_SHIFT;

@@ -22,9 +22,9 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-#define EGPU_MAX_LEN		(1ULL << 30)	/* migrations, TOUCH */
-#define EGPU_MAX_READ_LEN	(4ULL << 20)	/* READ_VRAM */
-#define EGPU_MAX_DMA_LEN	(64ULL << 12)	/* EDU_DMA: 64 pages of 4 KiB */
+#define EGPU_MAX_LEN		0x40000000ULL	/* 1 GiB: migrations, TOUCH */
+#define EGPU_MAX_READ_LEN	0x400000ULL	/* 4 MiB: READ_VRAM */
+#define EGPU_MAX_DMA_LEN	0x40000ULL	/* EDU_DMA: 64 pages of 4 KiB */
 #define EGPU_MAX_CLIENTS	8
 #define EGPU_NAME_LEN		32
 
@@ -36,7 +36,7 @@ struct egpu_migrate {
 	__u64 reserved;
 };
 
-#define EGPU_TOUCH_ADD_INDEX	(1U << 0) /* write pattern + page index */
+#define EGPU_TOUCH_ADD_INDEX	0x1U	/* write pattern + page index */
 #define EGPU_TOUCH_FLAGS	EGPU_TOUCH_ADD_INDEX
 
 /*

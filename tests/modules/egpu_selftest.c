@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * hmm_p2p_egpu: API_SELFTEST, the hmm-p2p API fed bad input from the kernel
+ * side. Every check that does not get the documented error sets its bit in
+ * the result; nothing valid is ever passed, so nothing gets registered
+ * (and whatever a buggy API accepted is undone at once).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/hmm.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "egpu.h"
+
+struct egpu_selftest_ctx {
+	struct egpu_file *f;
+	u64 failed;
+	unsigned int nr;
+};
+
+static void egpu_check(struct egpu_selftest_ctx *t, bool ok)
+{
+	if (!ok)
+		t->failed |= BIT_ULL(t->nr);
+	t->nr++;
+}
+
+static int egpu_dummy_alias(void *priv, struct page *page,
+			    unsigned long *alias_pfn)
+{
+	return -EOPNOTSUPP;
+}
+
+/* True if registering @desc fails with exactly @err. */
+static bool egpu_register_fails(const struct hmm_p2p_provider_desc *desc,
+				int err)
+{
+	struct hmm_p2p_provider *prov = hmm_p2p_register_provider(desc);
+
+	if (!IS_ERR(prov)) {
+		hmm_p2p_unregister_provider(prov);
+		return false;
+	}
+	return PTR_ERR(prov) == err;
+}
+
+static void egpu_selftest_register(struct egpu_selftest_ctx *t)
+{
+	struct egpu *gpu = t->f->gpu;
+	const struct hmm_p2p_provider_desc good = {
+		.name = "egpu-selftest",
+		.owner = &t->nr,	/* an owner nobody else uses */
+		.pdev = gpu->pdev,
+		.alias = egpu_dummy_alias,
+	};
+	struct hmm_p2p_provider_desc d;
+
+	egpu_check(t, egpu_register_fails(NULL, -EINVAL));
+	d = good;
+	d.owner = NULL;
+	egpu_check(t, egpu_register_fails(&d, -EINVAL));
+	d = good;
+	d.pdev = NULL;
+	egpu_check(t, egpu_register_fails(&d, -EINVAL));
+	d = good;
+	d.name = "egpu-selftest-a-provider-name-that-is-much-too-long-for-hmm-p2p";
+	egpu_check(t, egpu_register_fails(&d, -EINVAL));
+	d = good;
+	d.alias = NULL;
+	egpu_check(t, egpu_register_fails(&d, -EINVAL));
+	/* This GPU is registered with itself as the owner. */
+	d = good;
+	d.owner = gpu;
+	egpu_check(t, egpu_register_fails(&d, -EEXIST));
+}
+
+static void egpu_selftest_range_fault(struct egpu_selftest_ctx *t)
+{
+	unsigned long pfns[2] = {};
+	struct hmm_range r = {
+		.notifier = &t->f->notifier,
+		.hmm_pfns = pfns,
+		.default_flags = HMM_PFN_REQ_FAULT,
+	};
+
+	egpu_check(t, hmm_p2p_range_fault(NULL, NULL) == -EINVAL);
+	r.start = 16 * PAGE_SIZE;
+	r.end = r.start;
+	egpu_check(t, hmm_p2p_range_fault(&r, NULL) == -EINVAL);
+	r.end = r.start - PAGE_SIZE;
+	egpu_check(t, hmm_p2p_range_fault(&r, NULL) == -EINVAL);
+	r.start = 16 * PAGE_SIZE + 1;
+	r.end = 18 * PAGE_SIZE;
+	egpu_check(t, hmm_p2p_range_fault(&r, NULL) == -EINVAL);
+	r.start = 16 * PAGE_SIZE;
+	r.end = 18 * PAGE_SIZE - 1;
+	egpu_check(t, hmm_p2p_range_fault(&r, NULL) == -EINVAL);
+}
+
+static void egpu_selftest_pagemap(struct egpu_selftest_ctx *t)
+{
+	struct egpu *gpu = t->f->gpu;
+	struct dev_pagemap *pgmap;
+	u64 offset;
+
+	pgmap = kzalloc_obj(*pgmap, GFP_KERNEL);
+	if (!pgmap) {
+		t->failed |= BIT_ULL(63);
+		return;
+	}
+	/* Looks like ours, but is not device-private memory. */
+	pgmap->type = MEMORY_DEVICE_PCI_P2PDMA;
+	pgmap->range = gpu->pgmap.range;
+	pgmap->nr_range = 1;
+	pgmap->owner = gpu;
+	egpu_check(t, hmm_p2p_provider_add_pagemap(gpu->prov, pgmap) == -EINVAL);
+	egpu_check(t, hmm_p2p_provider_add_pagemap(NULL, &gpu->pgmap) == -EINVAL);
+	egpu_check(t, hmm_p2p_bar_window_attach(&gpu->win, pgmap) == -EINVAL);
+	kfree(pgmap);
+	/* A system RAM page has no place in the window. */
+	egpu_check(t, hmm_p2p_bar_window_offset(&gpu->win, ZERO_PAGE(0),
+						&offset) == -ERANGE);
+}
+
+/* True if the window @bar/@offset/@size is refused with -EINVAL. */
+static bool egpu_window_fails(struct pci_dev *pdev, int bar, u64 offset,
+			      size_t size)
+{
+	struct hmm_p2p_bar_window win;
+	int ret;
+
+	ret = hmm_p2p_bar_window_init(&win, pdev, bar, offset, size);
+	if (!ret)
+		hmm_p2p_bar_window_fini(&win);
+	return ret == -EINVAL;
+}
+
+static void egpu_selftest_window(struct egpu_selftest_ctx *t)
+{
+	struct pci_dev *pdev = t->f->gpu->pdev;
+	u64 bar_len = pci_resource_len(pdev, 2);
+
+	egpu_check(t, egpu_window_fails(pdev, PCI_STD_NUM_BARS, 0, PAGE_SIZE));
+	egpu_check(t, egpu_window_fails(pdev, -1, 0, PAGE_SIZE));
+	egpu_check(t, egpu_window_fails(pdev, 2, 0, 0));
+	egpu_check(t, egpu_window_fails(pdev, 2, bar_len - PAGE_SIZE,
+					2 * PAGE_SIZE));
+	egpu_check(t, egpu_window_fails(pdev, 2, bar_len, PAGE_SIZE));
+	egpu_check(t, egpu_window_fails(pdev, 2, PAGE_SIZE / 2, PAGE_SIZE));
+	egpu_check(t, egpu_window_fails(pdev, 2, 0, PAGE_SIZE + PAGE_SIZE / 2));
+	egpu_check(t, egpu_window_fails(NULL, 2, 0, PAGE_SIZE));
+	egpu_check(t, egpu_window_fails(pdev, 2, ~0ULL & PAGE_MASK, 2 * PAGE_SIZE));
+}
+
+long egpu_ioctl_selftest(struct egpu_file *f, void __user *arg)
+{
+	struct egpu_selftest_ctx t = { .f = f };
+	struct egpu_selftest res = {};
+
+	egpu_selftest_register(&t);
+	egpu_selftest_range_fault(&t);
+	egpu_selftest_pagemap(&t);
+	egpu_selftest_window(&t);
+
+	res.failed = t.failed;
+	res.nr_checks = t.nr;
+	return copy_to_user(arg, &res, sizeof(res)) ? -EFAULT : 0;
+}
