@@ -356,9 +356,10 @@ TEST(odp_rxe_host_memory_unchanged)
 /*
  * A child keeps RDMA WRITE + READ traffic going on GPU memory and checks
  * every byte; meanwhile the parent disables and re-enables the consumer,
- * and the child's process exit (SIGKILL) tears everything down mid-flight.
+ * unloads and reloads it, and finally the child's process exit (SIGKILL)
+ * tears everything down mid-flight.
  */
-TEST(odp_rxe_toggle_and_exit_mid_traffic)
+TEST(odp_rxe_toggle_unload_and_exit_mid_traffic)
 {
 	int fd = egpu_open_or_skip(0);
 	pid_t pid;
@@ -400,9 +401,57 @@ TEST(odp_rxe_toggle_and_exit_mid_traffic)
 		ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
 	}
 	consumer_set("enable", "Y");
+	/* Unload with MRs holding aliases and traffic running, then reload. */
+	ASSERT_EQ(system("rmmod mlx5_odp_p2p"), 0);
+	usleep(500000);
+	ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
+	ASSERT_EQ(system("modprobe mlx5_odp_p2p devices=rxe"), 0);
+	usleep(500000);
+	ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
 	kill(pid, SIGKILL);
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
 	ASSERT_TRUE(WIFSIGNALED(status));
+}
+
+/*
+ * Deregister the memory region while operations on it are still queued:
+ * the posts may fail or complete in error, the kernel must stay clean.
+ */
+TEST(odp_rxe_dereg_mid_traffic)
+{
+	struct ibv_send_wr wr = { .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE }, *bad;
+	int fd = egpu_open_or_skip(0);
+	struct rdma r = {};
+	struct ibv_sge sge;
+	struct ibv_wc wc[16];
+	struct ibv_mr *mr;
+	void *g;
+	int i;
+
+	if (access(CONSUMER "enable", W_OK))
+		SKIP("mlx5_odp_p2p is not loaded");
+	consumer_set("devices", "rxe");
+	consumer_set("enable", "Y");
+	rdma_setup(&r);
+	g = gpu_buffer(&r, fd, 0x55, &mr);
+	fill_pages(r.host, NPAGES, 0x66);
+	sge = (struct ibv_sge){ (uintptr_t)r.host, LEN, r.host_mr->lkey };
+	wr.sg_list = &sge;
+	wr.wr.rdma.remote_addr = (uintptr_t)g;
+	wr.wr.rdma.rkey = mr->rkey;
+	for (i = 0; i < 8; i++) {
+		wr.send_flags = i == 7 ? IBV_SEND_SIGNALED : 0;
+		ASSERT_EQ(ibv_post_send(r.qa, &wr, &bad), 0);
+	}
+	ibv_dereg_mr(mr);	/* may fail with EBUSY: either is fine */
+	usleep(500000);
+	ibv_poll_cq(r.cq, 16, wc);	/* success or remote access error */
+	ASSERT_EQ(ibv_destroy_qp(r.qa), 0);
+	ASSERT_EQ(ibv_destroy_qp(r.qb), 0);
+	/* The buffer is intact or holds the written pattern, page by page. */
+	for (i = 0; i < NPAGES; i++)
+		ASSERT_TRUE(check_pages((uint8_t *)g + i * PG, 1, 0x55, i, "old") ||
+			    check_pages((uint8_t *)g + i * PG, 1, 0x66, i, "new"));
 }
 
 TAP_MAIN()
