@@ -61,7 +61,7 @@ static void notrace hook_thunk(unsigned long ip, unsigned long parent_ip,
 const char *hmm_p2p_hook_unsupported_reason(void)
 {
 	if (!HMM_P2P_HOOKS_SUPPORTED)
-		return "the kernel has neither CONFIG_DYNAMIC_FTRACE_WITH_ARGS nor CONFIG_DYNAMIC_FTRACE_WITH_REGS";
+		return "neither CONFIG_DYNAMIC_FTRACE_WITH_ARGS nor _WITH_REGS is set";
 	return NULL;
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_hook_unsupported_reason);

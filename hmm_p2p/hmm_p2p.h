@@ -59,6 +59,12 @@ struct hmm_p2p_provider_desc {
 	void *priv;
 };
 
+/*
+ * Registration, unregistration and the pagemap calls sleep and wait for
+ * every hmm_p2p_range_fault() in flight: never call them from an alias
+ * callback or from the provider's migrate_to_ram(), which such a fault may
+ * be running.
+ */
 struct hmm_p2p_provider *
 hmm_p2p_register_provider(const struct hmm_p2p_provider_desc *desc);
 void hmm_p2p_unregister_provider(struct hmm_p2p_provider *prov);

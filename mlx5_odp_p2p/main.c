@@ -195,7 +195,9 @@ static int odp_p2p_fault_locked(struct hmm_range *range,
 {
 	int ret = hmm_p2p_range_fault(range, ctx->client);
 
-	if (!ret && hmm_p2p_counter_read(NULL, HMM_P2P_ALIASES))
+	/* Summing the per-CPU counter is not free: only until it is set. */
+	if (!ret && !READ_ONCE(odp_aliases_seen) &&
+	    hmm_p2p_counter_read(NULL, HMM_P2P_ALIASES))
 		WRITE_ONCE(odp_aliases_seen, true);
 	return ret;
 }

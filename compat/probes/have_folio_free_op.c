@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * struct dev_pagemap_ops has folio_free() instead of page_free().
- * Upstream: commit 3a5a06554566 ("mm/zone_device: rename page_free callback to folio_free") in v6.19.
+ * Upstream: commit 3a5a06554566 ("mm/zone_device: rename page_free callback
+ * to folio_free") in v6.19.
  */
 #include <linux/memremap.h>
 

@@ -18,7 +18,6 @@
 #include "hook.h"
 #include "hooktest.h"
 
-
 static atomic_t replacement_calls = ATOMIC_INIT(0);
 
 static int replacement(int x)
@@ -39,18 +38,20 @@ static struct hmm_p2p_hook hook =
 static struct hmm_p2p_hook rival =
 	HMM_P2P_HOOK(hmm_p2p_hooktest_target, other_replacement);
 
-#define CHECK(cond)                                               \
-	do {                                                      \
-		if (!(cond)) {                                    \
-			pr_err("self-test FAILED: %s (line %d)\n", \
-			       #cond, __LINE__);                  \
-			goto fail;                                \
-		}                                                 \
-	} while (0)
+/* Log a failed check; the caller counts the failures. */
+static bool check(bool ok, const char *what, int line)
+{
+	if (!ok)
+		pr_err("self-test FAILED: %s (line %d)\n", what, line);
+	return ok;
+}
+
+#define CHECK(cond) (failed += !check((cond), #cond, __LINE__))
 
 static int __init hooktest_init(void)
 {
 	struct hmm_p2p_hook bad = { .name = "bad" };
+	int failed = 0;
 
 	CHECK(hmm_p2p_hooktest_call(41) == 42);
 	CHECK(hmm_p2p_hook_install(&bad) == -EINVAL);
@@ -67,11 +68,14 @@ static int __init hooktest_init(void)
 	CHECK(hmm_p2p_hooktest_call(41) == 42);
 	CHECK(atomic_read(&replacement_calls) == 1);
 
+	if (failed) {
+		/* No-ops unless a failed check left them installed. */
+		hmm_p2p_hook_remove(&rival);
+		hmm_p2p_hook_remove(&hook);
+		return -EINVAL;
+	}
 	pr_info("self-test passed: redirection, call-through, IPMODIFY exclusivity and removal\n");
 	return 0;
-fail:
-	hmm_p2p_hook_remove(&hook);
-	return -EINVAL;
 }
 
 static void __exit hooktest_exit(void)

@@ -79,7 +79,7 @@ static inline unsigned int egpu_client(int fd, bool reachable)
 	memset(&c, 0, sizeof(c));
 	ASSERT_EQ(egpu_ioctl(fd, EGPU_IOC_CLIENTS, &c), 0);
 	for (i = 0; i < c.nr; i++)
-		if ((c.client[i].distance >= 0) == reachable)
+		if (reachable == c.client[i].distance >= 0)
 			return c.client[i].index;
 	SKIP("no edu client with P2P distance %s", reachable ? ">= 0" : "-1");
 }
@@ -144,8 +144,10 @@ static inline int egpu_dma(int fd, unsigned int client, unsigned int dir,
 
 /* ---- hmm-p2p counters ---------------------------------------------- */
 
-enum { P2P_WALKS, P2P_PAGES, P2P_ALIASES, P2P_UNREACHABLE, P2P_REFUSED,
-       P2P_FAULTED, P2P_NR };
+enum {
+	P2P_WALKS, P2P_PAGES, P2P_ALIASES, P2P_UNREACHABLE, P2P_REFUSED,
+	P2P_FAULTED, P2P_NR
+};
 
 static const char *const p2p_names[P2P_NR] = {
 	"walks", "pages", "aliases", "fallback_unreachable",

@@ -99,9 +99,11 @@ TEST_TIMEOUT(unbind_while_in_use, 300)
 	uint64_t moved;
 	struct stat st;
 
-	b.client = c.client = egpu_client(fd1, true);
+	b.client = egpu_client(fd1, true);
+	c.client = b.client;
 	ASSERT_EQ(egpu_client(fd0, true), b.client);
-	b.buf = c.buf = buf;
+	b.buf = buf;
+	c.buf = buf;
 	fill_pages(buf, UP, 21);
 	ASSERT_EQ(egpu_migrate(fd0, true, buf, UP * PG, &moved), 0);
 	ASSERT_EQ(moved, UP);
