@@ -115,3 +115,17 @@ kvm_works() {
 	fi
 	[ "$(cat "$cache")" = yes ]
 }
+
+# Replace every hmm-p2p in a root's dkms tree by the working tree, added
+# (dkms add) as version $(pkg_version), as a user would put it there.
+dkms_readd() { # root
+	local root=$1 ver
+	ver=$(pkg_version)
+	in_root "$root" sh -c '
+		for v in $(dkms status hmm-p2p 2>/dev/null | sed -n "s|^hmm-p2p/\([^,:]*\).*|\1|p" | sort -u); do
+			dkms remove "hmm-p2p/$v" --all
+		done' >/dev/null 2>&1
+	rm -rf "$root"/usr/src/hmm-p2p-*
+	copy_tree "$root/usr/src/hmm-p2p-$ver"
+	in_root "$root" dkms add "hmm-p2p/$ver" >/dev/null 2>&1
+}

@@ -78,9 +78,12 @@ static inline unsigned int egpu_client(int fd, bool reachable)
 
 	memset(&c, 0, sizeof(c));
 	ASSERT_EQ(egpu_ioctl(fd, EGPU_IOC_CLIENTS, &c), 0);
-	for (i = 0; i < c.nr; i++)
-		if (reachable == c.client[i].distance >= 0)
+	for (i = 0; i < c.nr; i++) {
+		bool p2p = c.client[i].distance >= 0;
+
+		if (p2p == reachable)
 			return c.client[i].index;
+	}
 	SKIP("no edu client with P2P distance %s", reachable ? ">= 0" : "-1");
 }
 
