@@ -506,21 +506,16 @@ static int fault_single_owner(struct p2p_fault *f,
 {
 	struct hmm_range *range = f->range;
 	unsigned long *pfns = range->hmm_pfns;
-	unsigned long *saved_req = NULL, *todo;
+	unsigned long *saved_req = NULL, *todo = NULL;
 	unsigned long i, nr_todo = 0;
 	int ret;
 
-	todo = bitmap_zalloc(f->npages, GFP_KERNEL);
-	if (!todo)
-		return -ENOMEM;
 	/* Per-page request bits are overwritten by the walk: keep them. */
 	if (range->pfn_flags_mask & HMM_P2P_PFN_REQ_MASK) {
 		saved_req = kvmalloc_array(f->npages, sizeof(*saved_req),
 					   GFP_KERNEL);
-		if (!saved_req) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		if (!saved_req)
+			return -ENOMEM;
 		for (i = 0; i < f->npages; i++)
 			saved_req[i] = requested(range, pfns[i]);
 	}
@@ -550,11 +545,19 @@ static int fault_single_owner(struct p2p_fault *f,
 		 * is the VALID bit, so only todo slots may carry it).
 		 */
 		pfns[i] = out & HMM_P2P_PFN_STICKY;
-		if (req & HMM_PFN_REQ_FAULT) {
-			pfns[i] |= req;
-			__set_bit(i, todo);
-			nr_todo++;
+		if (!(req & HMM_PFN_REQ_FAULT))
+			continue;
+		/* Only a fallback needs the bitmap: none on ordinary RAM. */
+		if (!todo) {
+			todo = bitmap_zalloc(f->npages, GFP_KERNEL);
+			if (!todo) {
+				ret = -ENOMEM;
+				goto out;
+			}
 		}
+		pfns[i] |= req;
+		__set_bit(i, todo);
+		nr_todo++;
 	}
 
 	if (nr_todo) {
