@@ -574,6 +574,29 @@ out:
 }
 
 /*
+ * Did the first snapshot walk already produce what the faulting walk would:
+ * every page present, none device-private, every requested write allowed?
+ * Then a range of ordinary RAM costs one walk, as with hmm_range_fault().
+ * (Special or I/O mappings come back without VALID: the long path.)
+ */
+static bool snapshot_is_final(const struct p2p_fault *f,
+			      const unsigned long *snap)
+{
+	const struct hmm_range *range = f->range;
+	unsigned long i;
+
+	for (i = 0; i < f->npages; i++) {
+		unsigned long req = requested(range, range->hmm_pfns[i]);
+
+		if (!(snap[i] & HMM_PFN_VALID) ||
+		    ((req & HMM_PFN_REQ_WRITE) && !(snap[i] & HMM_PFN_WRITE)) ||
+		    snapshot_lookup(f->snap, hmm_p2p_pfn_of(snap[i])))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Several foreign owners, or a caller with device memory of its own: one
  * snapshot walk (no faulting) per foreign owner finds that owner's pages,
  * then one faulting walk with the caller's flags and owner covers every
@@ -585,6 +608,7 @@ static int fault_multi_owner(struct p2p_fault *f)
 	struct hmm_range *range = f->range;
 	unsigned long *pfns = range->hmm_pfns;
 	unsigned long *tmp, *todo, i;
+	bool first = true;
 	unsigned int p;
 	int ret = -ENOMEM;
 
@@ -608,6 +632,16 @@ static int fault_multi_owner(struct p2p_fault *f)
 		ret = hmm_range_fault(&snap);
 		if (ret)
 			goto out;
+
+		if (first && snapshot_is_final(f, tmp)) {
+			for (i = 0; i < f->npages; i++)
+				pfns[i] = (pfns[i] & HMM_P2P_PFN_STICKY) | tmp[i];
+			ret = mmu_interval_check_retry(range->notifier,
+						       range->notifier_seq) ?
+				-EBUSY : 0;
+			goto out;
+		}
+		first = false;
 
 		for (i = 0; i < f->npages; i++) {
 			unsigned long req;
