@@ -573,6 +573,13 @@ out:
 	return ret;
 }
 
+/* The caller's request for slot @i (its input was saved, or is uniform). */
+static unsigned long slot_request(const struct p2p_fault *f,
+				  const unsigned long *inputs, unsigned long i)
+{
+	return requested(f->range, inputs ? inputs[i] : 0);
+}
+
 /*
  * Did the first snapshot walk already produce what the faulting walk would:
  * every page present, none device-private, every requested write allowed?
@@ -580,93 +587,129 @@ out:
  * (Special or I/O mappings come back without VALID: the long path.)
  */
 static bool snapshot_is_final(const struct p2p_fault *f,
-			      const unsigned long *snap)
+			      const unsigned long *inputs)
 {
-	const struct hmm_range *range = f->range;
-	unsigned long i;
+	const unsigned long *pfns = f->range->hmm_pfns;
+	unsigned long i, need = HMM_PFN_VALID;
 
+	if (!inputs && (requested(f->range, 0) & HMM_PFN_REQ_WRITE))
+		need |= HMM_PFN_WRITE;
 	for (i = 0; i < f->npages; i++) {
-		unsigned long req = requested(range, range->hmm_pfns[i]);
+		unsigned long v = pfns[i];
 
-		if (!(snap[i] & HMM_PFN_VALID) ||
-		    ((req & HMM_PFN_REQ_WRITE) && !(snap[i] & HMM_PFN_WRITE)) ||
-		    snapshot_lookup(f->snap, hmm_p2p_pfn_of(snap[i])))
+		if ((v & need) != need ||
+		    snapshot_lookup(f->snap, hmm_p2p_pfn_of(v)))
+			return false;
+		if (inputs && (slot_request(f, inputs, i) & HMM_PFN_REQ_WRITE) &&
+		    !(v & HMM_PFN_WRITE))
 			return false;
 	}
 	return true;
 }
 
+/* Alias what one owner's snapshot (@out) found of its pages; clear @todo. */
+static void alias_owner_pages(struct p2p_fault *f, struct hmm_p2p_provider *prov,
+			      const unsigned long *out,
+			      const unsigned long *inputs, unsigned long *todo)
+{
+	unsigned long *pfns = f->range->hmm_pfns;
+	unsigned long i;
+
+	for (i = 0; i < f->npages; i++) {
+		unsigned long req;
+
+		if (!(out[i] & HMM_PFN_VALID) || !test_bit(i, todo) ||
+		    snapshot_lookup(f->snap, hmm_p2p_pfn_of(out[i])) != prov)
+			continue;
+		req = slot_request(f, inputs, i);
+		if (try_alias(f, prov, out[i], req, &pfns[i]))
+			__clear_bit(i, todo);
+		else if (req & HMM_PFN_REQ_FAULT)
+			count(prov, HMM_P2P_FAULTED, 1);
+	}
+}
+
 /*
- * Several foreign owners, or a caller with device memory of its own: one
- * snapshot walk (no faulting) per foreign owner finds that owner's pages,
- * then one faulting walk with the caller's flags and owner covers every
- * page that was not aliased. The caller's input slots stay untouched until
- * that last walk.
+ * Several foreign owners, or a caller with device memory of its own. The
+ * first owner's snapshot walk (no faulting) goes straight into the caller's
+ * array: for ordinary RAM that is already the answer. Otherwise each
+ * foreign owner's snapshot finds that owner's pages, and one faulting walk
+ * with the caller's flags and owner covers every page that was not aliased,
+ * its slots first given back their inputs.
  */
 static int fault_multi_owner(struct p2p_fault *f)
 {
 	struct hmm_range *range = f->range;
 	unsigned long *pfns = range->hmm_pfns;
-	unsigned long *tmp, *todo, i;
+	unsigned long *inputs = NULL, *tmp = NULL, *todo = NULL, i;
+	struct hmm_p2p_provider *prov;
 	bool first = true;
 	unsigned int p;
-	int ret = -ENOMEM;
+	int ret;
 
-	tmp = kvmalloc_array(f->npages, sizeof(*tmp), GFP_KERNEL);
-	todo = bitmap_alloc(f->npages, GFP_KERNEL);
-	if (!tmp || !todo)
-		goto out;
-	bitmap_fill(todo, f->npages);
+	/* Per-page request bits are overwritten by the walks: keep them. */
+	if (range->pfn_flags_mask & HMM_P2P_PFN_REQ_MASK) {
+		inputs = kvmalloc_array(f->npages, sizeof(*inputs), GFP_KERNEL);
+		if (!inputs)
+			return -ENOMEM;
+		memcpy(inputs, pfns, f->npages * sizeof(*inputs));
+	}
 
 	for (p = 0; p < f->snap->nr_providers; p++) {
-		struct hmm_p2p_provider *owner_prov = f->snap->providers[p];
 		struct hmm_range snap = *range;
 
-		if (owner_prov->owner == f->caller_owner)
+		prov = f->snap->providers[p];
+		if (prov->owner == f->caller_owner)
 			continue;
-		memset(tmp, 0, f->npages * sizeof(*tmp));
-		snap.hmm_pfns = tmp;
 		snap.default_flags = 0;
 		snap.pfn_flags_mask = 0;
-		snap.dev_private_owner = owner_prov->owner;
+		snap.dev_private_owner = prov->owner;
+		if (!first) {
+			memset(tmp, 0, f->npages * sizeof(*tmp));
+			snap.hmm_pfns = tmp;
+		}
 		ret = hmm_range_fault(&snap);
 		if (ret)
 			goto out;
 
-		if (first && snapshot_is_final(f, tmp)) {
-			for (i = 0; i < f->npages; i++)
-				pfns[i] = (pfns[i] & HMM_P2P_PFN_STICKY) | tmp[i];
-			ret = mmu_interval_check_retry(range->notifier,
-						       range->notifier_seq) ?
-				-EBUSY : 0;
-			goto out;
+		if (first) {
+			if (snapshot_is_final(f, inputs)) {
+				ret = mmu_interval_check_retry(range->notifier,
+							       range->notifier_seq) ?
+					-EBUSY : 0;
+				goto out;
+			}
+			ret = -ENOMEM;
+			tmp = kvmalloc_array(f->npages, sizeof(*tmp), GFP_KERNEL);
+			todo = bitmap_alloc(f->npages, GFP_KERNEL);
+			if (!tmp || !todo)
+				goto out;
+			bitmap_fill(todo, f->npages);
+			/* The snapshot is in pfns: alias from a copy of it. */
+			memcpy(tmp, pfns, f->npages * sizeof(*tmp));
+			first = false;
 		}
-		first = false;
-
-		for (i = 0; i < f->npages; i++) {
-			unsigned long req;
-
-			if (!(tmp[i] & HMM_PFN_VALID) || !test_bit(i, todo) ||
-			    snapshot_lookup(f->snap, hmm_p2p_pfn_of(tmp[i])) !=
-				    owner_prov)
-				continue;
-			req = requested(range, pfns[i]);
-			if (try_alias(f, owner_prov, tmp[i], req, &pfns[i]))
-				__clear_bit(i, todo);
-			else if (req & HMM_PFN_REQ_FAULT)
-				count(owner_prov, HMM_P2P_FAULTED, 1);
-		}
+		alias_owner_pages(f, prov, tmp, inputs, todo);
 	}
 
-	if (bitmap_empty(todo, f->npages))
+	if (first) {	/* no foreign owner after all: the stock walk */
+		ret = hmm_range_fault(range);
+		goto out;
+	}
+	if (bitmap_empty(todo, f->npages)) {
 		ret = mmu_interval_check_retry(range->notifier,
 					       range->notifier_seq) ? -EBUSY : 0;
-	else
-		ret = fault_runs(f, todo, range->default_flags,
-				 range->pfn_flags_mask);
+		goto out;
+	}
+	/* Give the slots still to fault their inputs back. */
+	for_each_set_bit(i, todo, f->npages)
+		pfns[i] = (pfns[i] & HMM_P2P_PFN_STICKY) |
+			  (inputs ? inputs[i] & ~HMM_P2P_PFN_STICKY : 0);
+	ret = fault_runs(f, todo, range->default_flags, range->pfn_flags_mask);
 out:
 	bitmap_free(todo);
 	kvfree(tmp);
+	kvfree(inputs);
 	return ret;
 }
 
