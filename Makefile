@@ -33,11 +33,13 @@ modules:
 tests:
 	$(MAKE) -C $(KDIR) M=$(PWD) HMM_P2P_TESTS=1 modules
 	$(MAKE) -C tests/user
+	$(MAKE) -C tests/bench
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
 	rm -rf compat/generated
 	$(MAKE) -C tests/user clean
+	$(MAKE) -C tests/bench clean
 
 install:
 	$(MAKE) -C $(KDIR) M=$(PWD) modules_install

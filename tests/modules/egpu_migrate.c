@@ -348,12 +348,23 @@ static int egpu_gather(struct egpu_file *f, unsigned long start,
 		.default_flags = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
 		.dev_private_owner = f->gpu,
 	};
+	unsigned long i;
 	int ret;
 
 	memset(pfns, 0, npages * sizeof(*pfns));
 	ret = egpu_walk(f, &range, false);
 	if (ret)
 		return ret;
+	/*
+	 * Already all in this GPU: nothing moves, so no migration and no
+	 * invalidation (a GPU touching its own memory leaves the CPU page
+	 * tables, and so every mirror of them, alone).
+	 */
+	for (i = 0; i < npages; i++)
+		if (!egpu_resident(f->gpu, pfns[i]))
+			break;
+	if (i == npages)
+		return 0;
 	return egpu_migrate_range(f->gpu, f->notifier.mm, range.start,
 				  range.end, true, moved);
 }

@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""report.py RAW OUTDIR KERNEL ENGINE_TOUCH_HZ PERF_TOUCH_HZ
+
+Turns run-bench's raw key=value lines into results.csv, results.md,
+results.gp (+ .dat files for gnuplot's results.png) and summary.txt,
+whose last line is the summary:
+p2p_vs_migrate=X p2p_vs_migrate_perftest=X2 p2p_vs_host=Y fault_overhead=Z migrations_p2p=N
+"""
+import csv
+import datetime
+import math
+import os
+import sys
+
+raw, out, kernel, eng_hz, perf_hz = sys.argv[1:6]
+rows = []
+with open(raw) as f:
+    for line in f:
+        kv = dict(w.split('=', 1) for w in line.split() if '=' in w)
+        if kv:
+            rows.append(kv)
+
+fb = next((r for r in rows if r.get('tool') == 'faultbench'), {})
+runs = [r for r in rows if r.get('tool') in ('engine', 'perftest')]
+
+
+def num(r, k, default=float('nan')):
+    try:
+        return float(r[k])
+    except (KeyError, ValueError):
+        return default
+
+
+def key(r):
+    return (r['tool'], r['test'], int(r['size']), r['touch_hz'] != '0')
+
+
+by = {}
+for r in runs:
+    by[key(r) + (r['case'],)] = r
+
+
+def gmean(v):
+    v = [x for x in v if x > 0 and not math.isnan(x)]
+    return math.exp(sum(map(math.log, v)) / len(v)) if v else float('nan')
+
+
+def ratio(k, a, b, metric='mib_s'):
+    ra, rb = by.get(k + (a,)), by.get(k + (b,))
+    if not ra or not rb:
+        return float('nan')
+    x, y = num(ra, metric), num(rb, metric)
+    if metric.startswith('lat'):
+        x, y = y, x  # lower is better: the ratio says "times faster"
+    return x / y if y else float('nan')
+
+
+groups = sorted({key(r) for r in runs},
+                key=lambda k: (k[0] != 'engine', k[1], k[2], k[3]))
+
+
+def fmt(x, nd=1):
+    return '-' if x is None or math.isnan(x) else f'{x:.{nd}f}'
+
+
+# ---- CSV -------------------------------------------------------------------
+cols = ['tool', 'test', 'case', 'size', 'touch_hz', 'mib_s', 'mpps',
+        'lat_typ_us', 'lat_avg_us', 'bytes', 'migrations', 'migr_per_mib',
+        'to_dev', 'to_ram', 'faults', 'fault_pages', 'invalidations',
+        'p2p_pages', 'hmm_p2p_walks', 'hmm_p2p_aliases', 'hmm_p2p_faulted',
+        'failed']
+with open(os.path.join(out, 'results.csv'), 'w', newline='') as f:
+    w = csv.writer(f)
+    w.writerow(cols)
+    for r in runs:
+        w.writerow([r.get(c, '') for c in cols])
+    if fb:
+        w.writerow([])
+        w.writerow(sorted(fb))
+        w.writerow([fb[k] for k in sorted(fb)])
+
+# ---- summary -----------------------------------------------------------------
+eng_touch = [ratio(k, 'p2p', 'stock') for k in groups if k[0] == 'engine' and k[3]]
+eng_host = [ratio(k, 'p2p', 'host') for k in groups if k[0] == 'engine' and not k[3]]
+perf_touch = [ratio(k, 'p2p', 'stock', 'lat_typ_us' if k[1].endswith('_lat') else 'mib_s')
+              for k in groups if k[0] == 'perftest' and k[3]]
+perf_all = [ratio(k, 'p2p', 'stock', 'lat_typ_us' if k[1].endswith('_lat') else 'mib_s')
+            for k in groups if k[0] == 'perftest']
+mig_p2p = sum(int(num(r, 'migrations', 0)) for r in runs if r['case'] == 'p2p')
+mig_stock_touched = [r for r in runs if r['case'] == 'stock']
+fault = num(fb, 'fault_ratio')
+X, X2, Y = gmean(eng_touch), gmean(perf_touch), gmean(eng_host)
+summary = (f'p2p_vs_migrate={fmt(X, 2)} p2p_vs_migrate_perftest={fmt(X2, 2)} '
+           f'p2p_vs_host={fmt(Y, 2)} fault_overhead={fmt(fault, 3)} '
+           f'migrations_p2p={mig_p2p}')
+failed = [r for r in runs if r.get('failed')]
+
+# ---- Markdown ----------------------------------------------------------------
+md = []
+md.append(f'# hmm-p2p benchmark: kernel {kernel}, '
+          f'{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n')
+md.append('Cases, side by side in one run: **host** (ODP on host memory), '
+          '**stock** (buffer in the emulated GPU, hmm-p2p off for the NIC: pages migrate), '
+          '**p2p** (same buffer with hmm-p2p: P2P aliases). '
+          f'GPU touch: engine {eng_hz} Hz, perftest {perf_hz} Hz '
+          '(host case: the CPU writes the buffer at that rate). '
+          'migr/MiB: pages migrated (either way) per MiB moved, initial placement excluded. '
+          'ODP faults: engine range faults; perftest hmm-p2p walks (0 when the consumer is off).\n')
+md.append('## Fault path over system RAM (in-kernel microbenchmark)\n')
+if fb:
+    md.append('| path | ns per page (median) | ns per page (min) |')
+    md.append('|---|---:|---:|')
+    md.append(f'| hmm_range_fault() | {fmt(num(fb, "fault_stock_ns_per_page"), 2)} | {fmt(num(fb, "stock_min_ns_per_page"), 2)} |')
+    md.append(f'| hmm_p2p_range_fault() | {fmt(num(fb, "fault_p2p_ns_per_page"), 2)} | {fmt(num(fb, "p2p_min_ns_per_page"), 2)} |')
+    md.append(f'\nRatio (median of {fb.get("reps")} interleaved pairs over {fb.get("pages")} pages): '
+              f'**{fmt(fault, 3)}** (ratio of medians {fmt(num(fb, "fault_ratio_of_medians"), 3)}).\n')
+
+
+def table(tool):
+    md.append('| test | size | touch | MiB/s host | MiB/s stock | MiB/s p2p | p2p/stock | p2p/host | '
+              'Mmsg/s host / stock / p2p | migr/MiB stock | migr/MiB p2p | ODP faults stock / p2p |')
+    md.append('|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---|')
+    for k in groups:
+        if k[0] != tool:
+            continue
+        c = {n: by.get(k + (n,), {}) for n in ('host', 'stock', 'p2p')}
+        lat = k[1].endswith('_lat')
+        m = 'lat_typ_us' if lat else 'mib_s'
+        fk = 'faults' if tool == 'engine' else 'hmm_p2p_walks'
+        touch = 'yes' if k[3] else 'no'
+        if lat:
+            cells = [fmt(num(c[n], m), 2) + ' us' for n in ('host', 'stock', 'p2p')]
+            rate = '-'
+        else:
+            cells = [fmt(num(c[n], m)) for n in ('host', 'stock', 'p2p')]
+            rate = ' / '.join(fmt(num(c[n], 'mpps'), 4) for n in ('host', 'stock', 'p2p'))
+        md.append(f'| {k[1]} | {k[2]} | {touch} | {cells[0]} | {cells[1]} | {cells[2]} | '
+                  f'{fmt(ratio(k, "p2p", "stock", m), 2)} | {fmt(ratio(k, "p2p", "host", m), 2)} | {rate} | '
+                  f'{fmt(num(c["stock"], "migr_per_mib"), 1)} | {fmt(num(c["p2p"], "migr_per_mib"), 1)} | '
+                  f'{c["stock"].get(fk, "-")} / {c["p2p"].get(fk, "-")} |')
+    md.append('')
+
+
+md.append('## NIC-speed engine (hmm_p2p_engine: ODP-style resolution, CPU copy at memory speed)\n')
+table('engine')
+md.append('## perftest over rdma_rxe (Debian\'s binaries, buffers in GPU memory by LD_PRELOAD)\n')
+md.append('Latency rows (`*_lat`) give t_typical; their ratios are "times faster".\n')
+table('perftest')
+if failed:
+    md.append('Failed runs: ' + ', '.join(f'{r["test"]} {r["case"]} {r["size"]} touch={r["touch_hz"]}'
+                                          for r in failed) + '\n')
+md.append('## Summary\n')
+md.append(f'- engine under GPU touch, p2p/stock (geometric mean over sizes and directions): {fmt(X, 2)}')
+md.append(f'- engine without touch, p2p/host (geometric mean): {fmt(Y, 2)}')
+md.append(f'- perftest under GPU touch, p2p/stock (geometric mean): {fmt(X2, 2)}; '
+          f'lowest p2p/stock of any perftest row: {fmt(min([x for x in perf_all if not math.isnan(x)], default=float("nan")), 2)}')
+md.append(f'- fault-path overhead on system RAM: {fmt(fault, 3)}')
+md.append(f'- pages migrated on the p2p path (engine + perftest): {mig_p2p}; '
+          f'on the stock path: {sum(int(num(r, "migrations", 0)) for r in mig_stock_touched)}\n')
+md.append('```')
+md.append(summary)
+md.append('```')
+with open(os.path.join(out, 'results.md'), 'w') as f:
+    f.write('\n'.join(md) + '\n')
+with open(os.path.join(out, 'summary.txt'), 'w') as f:
+    f.write(summary + '\n')
+
+# ---- gnuplot -------------------------------------------------------------------
+plots = []
+for tool, test, title in (('engine', 'engine_write', 'engine, write into the buffer'),
+                          ('perftest', 'ib_write_bw', 'perftest ib\\_write\\_bw over rxe')):
+    sizes = sorted({k[2] for k in groups if k[0] == tool and k[1] == test})
+    if not sizes:
+        continue
+    dat = os.path.join(out, f'{test}.dat')
+    with open(dat, 'w') as f:
+        f.write('# size host stock p2p host_touch stock_touch p2p_touch (MiB/s)\n')
+        for s in sizes:
+            v = [num(by.get((tool, test, s, t, n), {}), 'mib_s')
+                 for t in (False, True) for n in ('host', 'stock', 'p2p')]
+            f.write(f'{s} ' + ' '.join('NaN' if math.isnan(x) else str(x) for x in v) + '\n')
+    plots.append((dat, title))
+gp = ['if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {',
+      f'  set terminal pngcairo size {600 * max(len(plots), 1)},450',
+      '} else {',
+      f'  set terminal png size {600 * max(len(plots), 1)},450',
+      '}',
+      f'set output "{os.path.join(out, "results.png")}"',
+      f'set multiplot layout 1,{max(len(plots), 1)}',
+      'set logscale xy', 'set xlabel "message size (bytes)"', 'set ylabel "MiB/s"',
+      'set key bottom right font ",8"', 'set grid']
+for dat, title in plots:
+    gp.append(f'set title "{title}"')
+    gp.append(f'plot "{dat}" u 1:2 w lp lc 1 dt 1 t "host", '
+              f'"" u 1:3 w lp lc 2 dt 1 t "stock", "" u 1:4 w lp lc 3 dt 1 t "p2p", '
+              f'"" u 1:5 w lp lc 1 dt 2 t "host, touch", "" u 1:6 w lp lc 2 dt 2 t "stock, touch", '
+              f'"" u 1:7 w lp lc 3 dt 2 t "p2p, touch"')
+gp.append('unset multiplot')
+with open(os.path.join(out, 'results.gp'), 'w') as f:
+    f.write('\n'.join(gp) + '\n')
