@@ -121,9 +121,14 @@ static void writer_round(struct race *r)
 	/*
 	 * Leave the range in VRAM for a while (0-0.3 s, under one DMA read)
 	 * so that the reader gets aliases and the next MIGRATE_TO_RAM
-	 * invalidates them while a DMA is in flight.
+	 * invalidates them while a DMA is in flight; every third round for
+	 * longer than a whole read (1.5 s), so that reads also complete on
+	 * aliases however the timing falls.
 	 */
-	usleep((rand_r(&r->seed) % 300) * 1000);
+	if (r->rounds % 3 == 0)
+		usleep(1500 * 1000);
+	else
+		usleep((rand_r(&r->seed) % 300) * 1000);
 }
 
 static void run_race(bool reachable)
@@ -143,6 +148,10 @@ static void run_race(bool reachable)
 	c0 = egpu_counters(r.fd);
 
 	ASSERT_EQ(pthread_create(&t, NULL, reader, &r), 0);
+	/* One read undisturbed first: on aliases, when the client can. */
+	while (!__atomic_load_n(&r.reads, __ATOMIC_RELAXED) &&
+	       !atomic_load(&r.stop))
+		usleep(1000);
 	while (!atomic_load(&r.stop))
 		writer_round(&r);
 	ASSERT_EQ(pthread_join(t, NULL), 0);
