@@ -31,6 +31,7 @@
 #include <linux/uaccess.h>
 
 #include "egpu.h"
+#include "odp_loop.h"
 
 struct egpu_dma_job {
 	struct egpu_file *f;
@@ -113,12 +114,23 @@ static int egpu_dma_copy_out(struct egpu_dma_job *job)
 	return 0;
 }
 
+/* The walk of the canonical loop: P2P-aware, for the edu as client. */
+static int egpu_dma_walk(struct hmm_range *range, void *arg)
+{
+	struct egpu_dma_job *job = arg;
+	struct mm_struct *mm = range->notifier->mm;
+	int ret;
+
+	mmap_read_lock(mm);
+	ret = hmm_p2p_range_fault(range, job->dev);
+	mmap_read_unlock(mm);
+	return ret;
+}
+
 /* The canonical loop; returns 0 with f->lock held and the pfns valid. */
 static int egpu_dma_fault_lock(struct egpu_dma_job *job)
 {
-	unsigned long timeout = jiffies + msecs_to_jiffies(egpu_retry_timeout_ms);
 	struct egpu_file *f = job->f;
-	struct mm_struct *mm = f->notifier.mm;
 	struct hmm_range range = {
 		.notifier = &f->notifier,
 		.start = job->req.addr,
@@ -127,29 +139,10 @@ static int egpu_dma_fault_lock(struct egpu_dma_job *job)
 		.default_flags = HMM_PFN_REQ_FAULT |
 				 (job->write ? HMM_PFN_REQ_WRITE : 0),
 	};
-	int ret;
 
-	for (;;) {
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		if (time_after(jiffies, timeout))
-			return -EBUSY;
-		range.notifier_seq = mmu_interval_read_begin(&f->notifier);
-		mmap_read_lock(mm);
-		ret = hmm_p2p_range_fault(&range, job->dev);
-		mmap_read_unlock(mm);
-		if (ret == -EBUSY) {
-			job->req.retries++;
-			continue;
-		}
-		if (ret)
-			return ret;
-		mutex_lock(&f->lock);
-		if (!mmu_interval_read_retry(&f->notifier, range.notifier_seq))
-			return 0;
-		mutex_unlock(&f->lock);
-		job->req.retries++;
-	}
+	return test_odp_fault_and_lock(&range, &f->lock,
+				       msecs_to_jiffies(egpu_retry_timeout_ms),
+				       egpu_dma_walk, job, &job->req.retries);
 }
 
 /* One page through the edu buffer; called with f->lock held. */

@@ -50,6 +50,7 @@
 
 #include "hmm_p2p.h"
 #include "engine_uapi.h"
+#include "odp_loop.h"
 
 /* A message whose pages keep being invalidated fails after this long. */
 #define ENGINE_RETRY_TIMEOUT	(30 * HZ)
@@ -188,6 +189,14 @@ static int engine_walk(struct hmm_range *range, bool p2p)
 	return ret;
 }
 
+/* engine_walk() as the canonical loop's callback; @arg is the run. */
+static int engine_run_walk(struct hmm_range *range, void *arg)
+{
+	struct engine_run *r = arg;
+
+	return engine_walk(range, r->mode == ENGINE_MODE_P2P);
+}
+
 /*
  * The canonical loop for pages [first, first + n): returns 0 with m->lock
  * held and the pages mirrored, or an error without the lock.
@@ -196,7 +205,6 @@ static int engine_fault_lock(struct engine_mirror *m, struct engine_run *r,
 			     unsigned long first, unsigned long n,
 			     unsigned long *scratch)
 {
-	unsigned long timeout = jiffies + ENGINE_RETRY_TIMEOUT;
 	struct hmm_range range = {
 		.notifier = &m->notifier,
 		.start = m->start + (first << PAGE_SHIFT),
@@ -209,25 +217,10 @@ static int engine_fault_lock(struct engine_mirror *m, struct engine_run *r,
 	unsigned long i;
 	int ret;
 
-	for (;;) {
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		if (time_after(jiffies, timeout))
-			return -EBUSY;
-		range.notifier_seq = mmu_interval_read_begin(&m->notifier);
-		ret = engine_walk(&range, r->mode == ENGINE_MODE_P2P);
-		if (ret == -EBUSY) {
-			r->retries++;
-			continue;
-		}
-		if (ret)
-			return ret;
-		mutex_lock(&m->lock);
-		if (!mmu_interval_read_retry(&m->notifier, range.notifier_seq))
-			break;
-		mutex_unlock(&m->lock);
-		r->retries++;
-	}
+	ret = test_odp_fault_and_lock(&range, &m->lock, ENGINE_RETRY_TIMEOUT,
+				      engine_run_walk, r, &r->retries);
+	if (ret)
+		return ret;
 	for (i = 0; i < n; i++) {
 		struct page *page;
 
