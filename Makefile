@@ -7,6 +7,8 @@
 #   make KERNELRELEASE=7.3.4+deb13-amd64   or   make KDIR=/path/to/build
 #   make demo                 the VM demo (install, modprobe, benchmark)
 #   make check                the whole test suite (what CI runs)
+#   make check-full           make check plus the built kernel tiers (builds
+#                             the 6.12 and debug 7.3 kernels on first use)
 #   make check-build          dkms build matrix over the Debian kernels
 #   make sign                 sign the built modules with dkms's MOK key
 #   make checkpatch / make clang-format-check
@@ -22,7 +24,7 @@ PWD := $(shell pwd)
 # headers, e.g. gcc-14 for 7.x): avoids the "compiler differs" warning.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all modules tests clean sign demo check check-build checkpatch \
+.PHONY: all modules tests clean sign demo check check-full check-build checkpatch \
 	clang-format-check install help
 
 all: modules
@@ -64,6 +66,9 @@ demo:
 check:
 	scripts/check
 
+check-full:
+	scripts/check --full
+
 check-build:
 	scripts/check-build
 
@@ -74,5 +79,5 @@ clang-format-check:
 	scripts/lint clang-format
 
 help:
-	@sed -n '3,14p' Makefile
+	@sed -n '3,16p' Makefile
 endif

@@ -15,12 +15,22 @@ need_root() { [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot, 
 # The package version, from its single source of truth.
 pkg_version() { sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf"; }
 
-# Kernel ABI name (uname -r) of a short version such as 7.3.4, from kernels.conf.
+# Kernel ABI name (uname -r) of a short version such as 7.3.4, from
+# kernels.conf, or of a built tier (older-api, debug: see build-kernel),
+# which lives in the trixie root.
 kernel_abi() {
-	awk -v v="$1" '$1 == v { print $2 }' "$TOP/scripts/kernels.conf"
+	if tier_series "$1" >/dev/null; then
+		tier_abi "$1"
+	else
+		awk -v v="$1" '$1 == v { print $2 }' "$TOP/scripts/kernels.conf"
+	fi
 }
 kernel_root() {
-	awk -v v="$1" '$1 == v { print $3 }' "$TOP/scripts/kernels.conf"
+	if tier_series "$1" >/dev/null; then
+		echo trixie
+	else
+		awk -v v="$1" '$1 == v { print $3 }' "$TOP/scripts/kernels.conf"
+	fi
 }
 
 # Run a command inside a cached root with the pseudo file systems it needs.
@@ -128,4 +138,19 @@ dkms_readd() { # root
 	rm -rf "$root"/usr/src/hmm-p2p-*
 	copy_tree "$root/usr/src/hmm-p2p-$ver"
 	in_root "$root" dkms add "hmm-p2p/$ver" >/dev/null 2>&1
+}
+
+# Kernel tiers built from Debian's sources by build-kernel (issue 7): the
+# linux-source series each is built from, and the ABI of a built one (empty
+# while it is not built).
+tier_series() {
+	case $1 in
+	older-api) echo 6.12 ;;
+	debug) echo 7.3 ;;
+	*) return 1 ;;
+	esac
+}
+tier_abi() {
+	local d=$HMM_P2P_CACHE/kernels/$1
+	[ -f "$d/done" ] && cat "$d/abi" 2>/dev/null
 }

@@ -9,29 +9,36 @@
  *	-EBUSY: again
  *	lock (the invalidate callback takes it too)
  *	mmu_interval_read_retry(seq): unlock, again
- *	hmm_dma_map_pfn() each page, DMA, hmm_dma_unmap_pfn()
+ *	map each page, DMA, unmap
  *	unlock
  *
  * A device-private page comes back as a P2PDMA alias when the edu can reach
- * the GPU's BAR (hmm_dma_map_pfn() gives its PCI bus address) and is
- * migrated to RAM otherwise. Data crosses a kernel bounce page: the user
+ * the GPU's BAR and is migrated to RAM otherwise. The mapping gives the
+ * alias's PCI bus address: hmm_dma_map_pfn() where the kernel has it (6.16+),
+ * a one-entry dma_map_sg() before (the P2P-aware single-page mapping of those
+ * kernels; dma_map_page() is not P2P-aware there). Data crosses a kernel bounce page: the user
  * buffer is only touched without the lock, as a fault on it may invalidate.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-mapping.h>
-#include <linux/hmm-dma.h>
 #include <linux/hmm.h>
 #include <linux/jiffies.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pci-p2pdma.h>
+#include <linux/scatterlist.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "egpu.h"
+#include "hmm_p2p_probes.h"
 #include "odp_loop.h"
+
+#ifdef HMM_P2P_HAVE_HMM_DMA_MAP
+#include <linux/hmm-dma.h>
+#endif
 
 struct egpu_dma_job {
 	struct egpu_file *f;
@@ -43,7 +50,13 @@ struct egpu_dma_job {
 	struct page **bounce;
 	dma_addr_t *bounce_dma;
 	unsigned long nr_mapped;	/* bounce pages DMA-mapped */
+	unsigned long *pfns;		/* the range's hmm pfns */
+#ifdef HMM_P2P_HAVE_HMM_DMA_MAP
 	struct hmm_dma_map map;
+	struct pci_p2pdma_map_state p2p_state;	/* cached per provider */
+#else
+	struct scatterlist sg;		/* the one page being moved */
+#endif
 };
 
 /* The CPU reads the bounce pages only after their DMA unmap. */
@@ -135,7 +148,7 @@ static int egpu_dma_fault_lock(struct egpu_dma_job *job)
 		.notifier = &f->notifier,
 		.start = job->req.addr,
 		.end = job->req.addr + job->req.len,
-		.hmm_pfns = job->map.pfn_list,
+		.hmm_pfns = job->pfns,
 		.default_flags = HMM_PFN_REQ_FAULT |
 				 (job->write ? HMM_PFN_REQ_WRITE : 0),
 	};
@@ -145,23 +158,80 @@ static int egpu_dma_fault_lock(struct egpu_dma_job *job)
 				       egpu_dma_walk, job, &job->req.retries);
 }
 
-/* One page through the edu buffer; called with f->lock held. */
-static int egpu_dma_one(struct egpu_dma_job *job, unsigned long i,
-			struct pci_p2pdma_map_state *p2p_state)
+#ifdef HMM_P2P_HAVE_HMM_DMA_MAP
+static int egpu_dma_map_alloc(struct egpu_dma_job *job)
 {
-	struct page *page = hmm_pfn_to_page(job->map.pfn_list[i]);
+	int ret = hmm_dma_map_alloc(job->dev, &job->map, job->npages, PAGE_SIZE);
+
+	if (!ret)
+		job->pfns = job->map.pfn_list;
+	return ret;
+}
+
+static void egpu_dma_map_free(struct egpu_dma_job *job)
+{
+	hmm_dma_map_free(job->dev, &job->map);
+	job->pfns = NULL;
+}
+
+static int egpu_dma_map_one(struct egpu_dma_job *job, unsigned long i,
+			    dma_addr_t *addr)
+{
+	*addr = hmm_dma_map_pfn(job->dev, &job->map, i, &job->p2p_state);
+	return dma_mapping_error(job->dev, *addr) ? -EIO : 0;
+}
+
+static void egpu_dma_unmap_one(struct egpu_dma_job *job, unsigned long i)
+{
+	hmm_dma_unmap_pfn(job->dev, &job->map, i);
+}
+#else
+static int egpu_dma_map_alloc(struct egpu_dma_job *job)
+{
+	job->pfns = kvcalloc(job->npages, sizeof(*job->pfns), GFP_KERNEL);
+	return job->pfns ? 0 : -ENOMEM;
+}
+
+static void egpu_dma_map_free(struct egpu_dma_job *job)
+{
+	kvfree(job->pfns);
+	job->pfns = NULL;
+}
+
+/* dma_map_sg() maps a P2PDMA page to its bus address or refuses it. */
+static int egpu_dma_map_one(struct egpu_dma_job *job, unsigned long i,
+			    dma_addr_t *addr)
+{
+	sg_init_table(&job->sg, 1);
+	sg_set_page(&job->sg, hmm_pfn_to_page(job->pfns[i]), PAGE_SIZE, 0);
+	if (dma_map_sg(job->dev, &job->sg, 1, DMA_BIDIRECTIONAL) != 1)
+		return -EIO;
+	*addr = sg_dma_address(&job->sg);
+	return 0;
+}
+
+static void egpu_dma_unmap_one(struct egpu_dma_job *job, unsigned long i)
+{
+	dma_unmap_sg(job->dev, &job->sg, 1, DMA_BIDIRECTIONAL);
+}
+#endif
+
+/* One page through the edu buffer; called with f->lock held. */
+static int egpu_dma_one(struct egpu_dma_job *job, unsigned long i)
+{
+	struct page *page = hmm_pfn_to_page(job->pfns[i]);
 	bool p2p = is_pci_p2pdma_page(page);
 	dma_addr_t addr;
 	int ret;
 
-	addr = hmm_dma_map_pfn(job->dev, &job->map, i, p2p_state);
-	if (dma_mapping_error(job->dev, addr))
-		return -EIO;
+	ret = egpu_dma_map_one(job, i, &addr);
+	if (ret)
+		return ret;
 	if (job->write)
 		ret = egpu_edu_move(job->edu, job->bounce_dma[i], addr);
 	else
 		ret = egpu_edu_move(job->edu, addr, job->bounce_dma[i]);
-	hmm_dma_unmap_pfn(job->dev, &job->map, i);
+	egpu_dma_unmap_one(job, i);
 	if (ret)
 		return ret;
 	/* Like an ODP driver: a page written by DMA is dirty. */
@@ -174,15 +244,14 @@ static int egpu_dma_one(struct egpu_dma_job *job, unsigned long i,
 
 static int egpu_dma_pages_locked(struct egpu_dma_job *job)
 {
-	struct pci_p2pdma_map_state p2p_state = {};
 	unsigned long i;
 	int ret;
 
 	for (i = 0; i < job->npages; i++) {
 		/* A successful fault leaves no slot without a page. */
-		if (!(job->map.pfn_list[i] & HMM_PFN_VALID))
+		if (!(job->pfns[i] & HMM_PFN_VALID))
 			return -EFAULT;
-		ret = egpu_dma_one(job, i, &p2p_state);
+		ret = egpu_dma_one(job, i);
 		if (ret)
 			return ret;
 	}
@@ -196,7 +265,7 @@ static int egpu_dma_run(struct egpu_dma_job *job)
 	ret = egpu_dma_bounce_init(job);
 	if (ret)
 		return ret;
-	ret = hmm_dma_map_alloc(job->dev, &job->map, job->npages, PAGE_SIZE);
+	ret = egpu_dma_map_alloc(job);
 	if (ret)
 		return ret;
 
@@ -205,7 +274,7 @@ static int egpu_dma_run(struct egpu_dma_job *job)
 		ret = egpu_dma_pages_locked(job);
 		mutex_unlock(&job->f->lock);
 	}
-	hmm_dma_map_free(job->dev, &job->map);
+	egpu_dma_map_free(job);
 	return ret;
 }
 

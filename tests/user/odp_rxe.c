@@ -193,6 +193,20 @@ static void post(struct rdma *r, enum ibv_wr_opcode op, void *local,
 	wait_wc(r, 1);
 }
 
+/* rdma_rxe has ODP from Linux 6.15 on (commit d03fb5c6599e). */
+static void odp_or_skip(void)
+{
+	struct ibv_device_attr_ex attr = {};
+	struct ibv_context *ctx = open_rxe();
+
+	if (!ctx)
+		SKIP("no rdma device %s (rdma_rxe on lo)", RXE_DEV);
+	ASSERT_EQ(ibv_query_device_ex(ctx, NULL, &attr), 0);
+	ibv_close_device(ctx);
+	if (!(attr.odp_caps.general_caps & IBV_ODP_SUPPORT))
+		SKIP("%s has no ODP on this kernel", RXE_DEV);
+}
+
 /* A buffer in GPU @fd's memory (filled with @seed first), with an ODP MR. */
 static void *gpu_buffer(struct rdma *r, int fd, uint64_t seed,
 			struct ibv_mr **mr)
@@ -367,6 +381,7 @@ TEST(odp_rxe_toggle_unload_and_exit_mid_traffic)
 
 	if (access(CONSUMER "enable", W_OK))
 		SKIP("mlx5_odp_p2p is not loaded");
+	odp_or_skip();
 	consumer_set("devices", "rxe");
 	consumer_set("enable", "Y");
 	pid = fork();
