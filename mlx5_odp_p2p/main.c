@@ -43,17 +43,7 @@
 #include "hmm_p2p.h"
 #include "hmm_p2p_compat.h"
 #include "hook.h"
-
-/*
- * The ODP shapes this module serves (see odp_layout()): pfns in
- * umem_odp->map (6.16+). The pfn_list/dma_list shape maps pages inside
- * ib_umem_odp with dma_map_page(), which is not P2P-aware: not served.
- */
-#if defined(HMM_P2P_HAVE_IB_UMEM_ODP_MAP) && defined(HMM_P2P_HAVE_HMM_PFN_DMA_MAPPED)
-#define ODP_P2P_SUPPORTED 1
-#else
-#define ODP_P2P_SUPPORTED 0
-#endif
+#include "internal.h"
 
 /* ---- parameters --------------------------------------------------------- */
 
@@ -148,7 +138,7 @@ static atomic_t odp_nr_ctx = ATOMIC_INIT(0);
 /* Set once an alias reached an ODP umem: gates the unmap scan. */
 static bool odp_aliases_seen;
 
-static bool device_selected(struct ib_device *ibdev)
+bool odp_device_selected(struct ib_device *ibdev)
 {
 	return READ_ONCE(enable) && ibdev &&
 	       ibdev->ops.driver_id < BITS_PER_LONG &&
@@ -211,7 +201,7 @@ static int odp_map_dma_and_lock(struct ib_umem_odp *umem_odp, u64 user_virt,
 	int idx, ret;
 
 	idx = srcu_read_lock(&odp_srcu);
-	if (!device_selected(umem_odp->umem.ibdev)) {
+	if (!odp_device_selected(umem_odp->umem.ibdev)) {
 		ret = ib_umem_odp_map_dma_and_lock(umem_odp, user_virt, bcnt,
 						   access_mask, fault);
 	} else {
@@ -402,6 +392,12 @@ static int __init mlx5_odp_p2p_init(void)
 		       HMM_P2P_KERNELRELEASE, hooks_why);
 		return -EOPNOTSUPP;
 	}
+	if (odp_ats_requested() && odp_ats_unsupported_reason()) {
+		pr_err("version %s: ats=Y is not supported on %s: %s\n",
+		       HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE,
+		       odp_ats_unsupported_reason());
+		return -EOPNOTSUPP;
+	}
 	if (!ODP_P2P_SUPPORTED) {
 		pr_info("version %s idle on %s: ODP layout %s; P2P for this layout is not implemented\n",
 			HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, layout);
@@ -410,14 +406,24 @@ static int __init mlx5_odp_p2p_init(void)
 	ret = hooks_install();
 	if (ret)
 		return ret;	/* the engine logged which function and why */
-	pr_info("version %s active on %s: ODP layout %s; devices=%s%s\n",
+	if (odp_ats_requested()) {
+		ret = odp_ats_install();
+		if (ret) {
+			hooks_remove();
+			return ret;
+		}
+	}
+	pr_info("version %s active on %s: ODP layout %s; devices=%s%s%s\n",
 		HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, layout, devices,
-		enable ? "" : " (disabled: enable=N)");
+		enable ? "" : " (disabled: enable=N)",
+		odp_ats_requested() ? "; ats=Y" : "");
 	return 0;
 }
 
 static void __exit mlx5_odp_p2p_exit(void)
 {
+	if (odp_ats_requested())
+		odp_ats_remove();
 	hooks_remove();
 }
 
