@@ -237,6 +237,20 @@ static void check_vram(int fd, void *g, const void *want)
 	free(got);
 }
 
+/* The consumer was loaded with ats=Y. */
+static bool consumer_ats(void)
+{
+	char v = 'N';
+	FILE *f = fopen(CONSUMER "ats", "r");
+
+	if (f) {
+		if (fscanf(f, " %c", &v) != 1)
+			v = 'N';
+		fclose(f);
+	}
+	return v == 'Y';
+}
+
 /* Configure the consumer; a no-op when it is not loaded. */
 static void consumer_set(const char *param, const char *val)
 {
@@ -376,12 +390,14 @@ TEST(odp_rxe_host_memory_unchanged)
 TEST(odp_rxe_toggle_unload_and_exit_mid_traffic)
 {
 	int fd = egpu_open_or_skip(0);
+	bool ats_y;
 	pid_t pid;
 	int status, i;
 
 	if (access(CONSUMER "enable", W_OK))
 		SKIP("mlx5_odp_p2p is not loaded");
 	odp_or_skip();
+	ats_y = consumer_ats();
 	consumer_set("devices", "rxe");
 	consumer_set("enable", "Y");
 	pid = fork();
@@ -420,7 +436,9 @@ TEST(odp_rxe_toggle_unload_and_exit_mid_traffic)
 	ASSERT_EQ(system("rmmod mlx5_odp_p2p"), 0);
 	usleep(500000);
 	ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
-	ASSERT_EQ(system("modprobe mlx5_odp_p2p devices=rxe"), 0);
+	/* With the load-time parameter it had (the suite also runs ats=Y). */
+	ASSERT_EQ(system(ats_y ? "modprobe mlx5_odp_p2p devices=rxe ats=Y" :
+			 "modprobe mlx5_odp_p2p devices=rxe"), 0);
 	usleep(500000);
 	ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
 	kill(pid, SIGKILL);
