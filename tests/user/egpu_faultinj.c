@@ -14,9 +14,18 @@
  * made on this task's behalf. Without it the same sequence runs uninjected
  * and every operation must succeed: the baseline of the normal suite.
  *
- * Needs: hmm_p2p and hmm_p2p_egpu loaded, /dev/hmm_p2p_egpu0, edu clients
- * on both sides of the PCIe switch.
+ * The second test loads hmm_p2p.ko and hmm_p2p_egpu.ko (read into memory
+ * first, then init_module()) under injection: each loads whole or fails
+ * with an errno and leaves nothing behind, and what loaded works. Only the
+ * module's own initialisation runs injected: reading files or exec'ing
+ * modprobe under injection would also fail the 9p root file system of the
+ * test VM, whose client does not survive that.
+ *
+ * Needs: hmm_p2p and hmm_p2p_egpu loaded (the first test), not loaded (the
+ * second), /dev/hmm_p2p_egpu0, edu clients on both sides of the PCIe switch.
  */
+#include <sys/syscall.h>
+
 #include "egpu_test.h"
 
 #define NP	2	/* pages per operation: each DMA'd page costs ~200 ms */
@@ -38,6 +47,16 @@ static void fi_arm(const struct fi_run *r, bool on)
 {
 	if (r->inject)
 		ASSERT_EQ(pwrite(r->fail_fd, on ? "1" : "0", 1, 0), 1);
+}
+
+/*
+ * Keep the test's own text and data resident: a fault on them under
+ * injection would go to the VM's 9p root file system.
+ */
+static void fi_lock_memory(const struct fi_run *r)
+{
+	if (r->inject && mlockall(MCL_CURRENT))
+		TH_LOG("mlockall: %s (going on)", strerror(errno));
 }
 
 static bool fi_errno_allowed(int ret)
@@ -177,6 +196,7 @@ TEST_TIMEOUT(faultinj_migrate_dma_cpu, 900)
 	memset(r.io, 0, NP * PG);
 	memset(r.copy, 0, NP * PG);
 	fi_fill(r.buf, 1);
+	fi_lock_memory(&r);
 	for (i = 0; i < NP; i++)
 		r.seed[i] = 1;
 
@@ -206,6 +226,118 @@ TEST_TIMEOUT(faultinj_migrate_dma_cpu, 900)
 		fi_expect_model(&r, r.io, "DMA read after injection");
 		fi_cpu_read(&r, false);
 	}
+}
+
+/* A module image, read uninjected. */
+static void *fi_read_module(const char *name, size_t *len)
+{
+	const char *dir = getenv("HMM_P2P_BUILD");
+	char path[512];
+	struct stat st;
+	void *image;
+	int fd;
+
+	if (!dir)
+		SKIP("HMM_P2P_BUILD is not set (run through scripts/vm-run)");
+	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		SKIP("%s: %s", path, strerror(errno));
+	ASSERT_EQ(fstat(fd, &st), 0);
+	image = malloc(st.st_size);
+	ASSERT_TRUE(image != NULL);
+	ASSERT_EQ(read(fd, image, st.st_size), st.st_size);
+	close(fd);
+	*len = st.st_size;
+	return image;
+}
+
+static bool fi_module_loaded(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return !access(path, F_OK);
+}
+
+/* init_module() with injection armed: 0 or -errno. */
+static int fi_init_module(struct fi_run *r, void *image, size_t len)
+{
+	long ret;
+
+	fi_arm(r, true);
+	ret = syscall(SYS_init_module, image, len, "");
+	fi_arm(r, false);
+	return ret ? -errno : 0;
+}
+
+static void fi_unload(const char *name)
+{
+	if (fi_module_loaded(name))
+		ASSERT_EQ(syscall(SYS_delete_module, name, O_NONBLOCK), 0);
+	ASSERT_FALSE(fi_module_loaded(name));
+}
+
+TEST_TIMEOUT(faultinj_module_load, 900)
+{
+	const char *env = getenv("HMM_P2P_FAULT_INJECT");
+	struct fi_run r = { .inject = env && !strcmp(env, "1") };
+	unsigned int it, iters = r.inject ? 12 : 1, whole = 0;
+	size_t core_len, egpu_len;
+	void *core, *egpu;
+	int ret;
+
+	if (fi_module_loaded("hmm_p2p"))
+		SKIP("hmm_p2p is loaded: this test loads it itself");
+	core = fi_read_module("hmm_p2p", &core_len);
+	egpu = fi_read_module("hmm_p2p_egpu", &egpu_len);
+	if (r.inject) {
+		r.fail_fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
+		if (r.fail_fd < 0)
+			SKIP("/proc/self/make-it-fail: %s (no CONFIG_FAULT_INJECTION)",
+			     strerror(errno));
+	}
+	fi_lock_memory(&r);
+
+	for (it = 0; it < iters; it++) {
+		ret = fi_init_module(&r, core, core_len);
+		if (fi_result(&r, "init_module(hmm_p2p)", ret)) {
+			/* Whole: its counters are there. */
+			ASSERT_FALSE(access(SYSFS_P2P "/providers", F_OK));
+			ret = fi_init_module(&r, egpu, egpu_len);
+			if (fi_result(&r, "init_module(hmm_p2p_egpu)", ret))
+				whole++;
+			else
+				ASSERT_FALSE(fi_module_loaded("hmm_p2p_egpu"));
+		} else {
+			/* Nothing left behind. */
+			ASSERT_FALSE(fi_module_loaded("hmm_p2p"));
+			ASSERT_TRUE(access(SYSFS_P2P, F_OK));
+		}
+		fi_unload("hmm_p2p_egpu");
+		fi_unload("hmm_p2p");
+	}
+	TH_LOG("%u of %u loads whole, %u init_module() calls failed with an allowed errno",
+	       whole, iters, r.failed);
+
+	/* Recovered: uninjected, both load and the GPU works. */
+	r.inject = false;
+	ASSERT_EQ(fi_init_module(&r, core, core_len), 0);
+	ASSERT_EQ(fi_init_module(&r, egpu, egpu_len), 0);
+	{
+		int fd = egpu_open_or_skip(0);
+		uint8_t *buf = map_pages(NP);
+		uint64_t moved = 0;
+
+		fi_fill(buf, 7);
+		ASSERT_EQ(egpu_migrate(fd, true, buf, NP * PG, &moved), 0);
+		ASSERT_EQ(moved, NP);
+		ASSERT_TRUE(fi_page_is(buf, 0, 7) && fi_page_is(buf, 1, 7));
+		close(fd);
+		ASSERT_EQ(munmap(buf, NP * PG), 0);
+	}
+	fi_unload("hmm_p2p_egpu");
+	fi_unload("hmm_p2p");
 }
 
 TAP_MAIN()
