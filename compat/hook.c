@@ -124,3 +124,32 @@ void hmm_p2p_hook_remove(struct hmm_p2p_hook *hook)
 #endif
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_hook_remove);
+
+/*
+ * Install @n hooks in order; on failure remove those installed, last
+ * first. Order matters to callers: the hook that triggers the others'
+ * work goes last.
+ */
+int hmm_p2p_hooks_install(struct hmm_p2p_hook *const *hooks, unsigned int n)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = hmm_p2p_hook_install(hooks[i]);
+		if (ret) {
+			hmm_p2p_hooks_remove(hooks, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hmm_p2p_hooks_install);
+
+/* Remove @n hooks, last first. */
+void hmm_p2p_hooks_remove(struct hmm_p2p_hook *const *hooks, unsigned int n)
+{
+	while (n--)
+		hmm_p2p_hook_remove(hooks[n]);
+}
+EXPORT_SYMBOL_GPL(hmm_p2p_hooks_remove);

@@ -38,6 +38,9 @@ struct hmm_p2p_hook {
 /* 0 on success; -EOPNOTSUPP, -EBUSY (another IPMODIFY owner) or -errno. */
 int hmm_p2p_hook_install(struct hmm_p2p_hook *hook);
 void hmm_p2p_hook_remove(struct hmm_p2p_hook *hook);
+/* A set of hooks: installed in order (all or none), removed last first. */
+int hmm_p2p_hooks_install(struct hmm_p2p_hook *const *hooks, unsigned int n);
+void hmm_p2p_hooks_remove(struct hmm_p2p_hook *const *hooks, unsigned int n);
 /* Why hooks cannot work on this kernel, or NULL if they can. */
 const char *hmm_p2p_hook_unsupported_reason(void);
 

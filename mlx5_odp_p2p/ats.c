@@ -223,27 +223,14 @@ const char *odp_ats_unsupported_reason(void)
 
 void odp_ats_remove(void)
 {
-	int i;
-
-	for (i = ARRAY_SIZE(ats_hooks) - 1; i >= 0; i--)
-		hmm_p2p_hook_remove(ats_hooks[i]);
+	hmm_p2p_hooks_remove(ats_hooks, ARRAY_SIZE(ats_hooks));
 	synchronize_srcu(&ats_srcu);
 	ats_wishes_free();
 }
 
 int odp_ats_install(void)
 {
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < ARRAY_SIZE(ats_hooks); i++) {
-		ret = hmm_p2p_hook_install(ats_hooks[i]);
-		if (ret) {
-			odp_ats_remove();
-			return ret;
-		}
-	}
-	return 0;
+	return hmm_p2p_hooks_install(ats_hooks, ARRAY_SIZE(ats_hooks));
 }
 
 #else

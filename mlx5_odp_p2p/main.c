@@ -322,27 +322,14 @@ static struct hmm_p2p_hook *const hooks[] = {
 
 static void hooks_remove(void)
 {
-	int i;
-
-	for (i = ARRAY_SIZE(hooks) - 1; i >= 0; i--)
-		hmm_p2p_hook_remove(hooks[i]);
+	hmm_p2p_hooks_remove(hooks, ARRAY_SIZE(hooks));
 	/* Replacements still running (they may sleep) finish before we go. */
 	synchronize_srcu(&odp_srcu);
 }
 
 static int hooks_install(void)
 {
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
-		ret = hmm_p2p_hook_install(hooks[i]);
-		if (ret) {
-			hooks_remove();
-			return ret;
-		}
-	}
-	return 0;
+	return hmm_p2p_hooks_install(hooks, ARRAY_SIZE(hooks));
 }
 #else /* !ODP_P2P_SUPPORTED */
 static int hooks_install(void)
