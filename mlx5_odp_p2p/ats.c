@@ -107,7 +107,7 @@ static void ats_wish_add(struct ib_umem_odp *odp, struct ib_device *device)
 }
 
 /*
- * Remove current's wish that matches @device (any if NULL) or @umem (any
+ * Remove current's wishes that match @device (any if NULL) and @umem (any
  * if NULL); true if there was one.
  */
 static bool ats_wish_take(struct ib_device *device, struct ib_umem *umem)
