@@ -15,11 +15,15 @@
  * and every operation must succeed: the baseline of the normal suite.
  *
  * The second test loads hmm_p2p.ko and hmm_p2p_egpu.ko (read into memory
- * first, then init_module()) under injection: each loads whole or fails
- * with an errno and leaves nothing behind, and what loaded works. Only the
- * module's own initialisation runs injected: reading files or exec'ing
- * modprobe under injection would also fail the 9p root file system of the
- * test VM, whose client does not survive that.
+ * first, then init_module()) failing one fault point at a time, with
+ * /proc/thread-self/fail-nth: it first counts the fault points (allocations)
+ * of a whole load, then fails each one in turn, or an even spread of
+ * HMM_P2P_FAULT_NTH_MAX of them (default 200) where there are more. Each
+ * load is whole or fails with an errno and leaves nothing behind; what
+ * loaded unloads, and once injection stops, everything works. Only
+ * init_module() runs injected: reading files or exec'ing modprobe under
+ * injection would also fail the 9p root file system of the test VM, whose
+ * client does not survive that.
  *
  * Needs: hmm_p2p and hmm_p2p_egpu loaded (the first test), not loaded (the
  * second), /dev/hmm_p2p_egpu0, edu clients on both sides of the PCIe switch.
@@ -260,17 +264,6 @@ static bool fi_module_loaded(const char *name)
 	return !access(path, F_OK);
 }
 
-/* init_module() with injection armed: 0 or -errno. */
-static int fi_init_module(struct fi_run *r, void *image, size_t len)
-{
-	long ret;
-
-	fi_arm(r, true);
-	ret = syscall(SYS_init_module, image, len, "");
-	fi_arm(r, false);
-	return ret ? -errno : 0;
-}
-
 static void fi_unload(const char *name)
 {
 	if (fi_module_loaded(name))
@@ -278,52 +271,170 @@ static void fi_unload(const char *name)
 	ASSERT_FALSE(fi_module_loaded(name));
 }
 
-TEST_TIMEOUT(faultinj_module_load, 900)
+/* Far more fault points than any load has: arming with it only counts. */
+#define FI_COUNT_ONLY	1000000000u
+
+struct fi_nth {
+	int fd;			/* /proc/thread-self/fail-nth, opened uninjected */
+	unsigned int loads, whole, failed, not_reached, probe_failed;
+};
+
+/* Neither the write nor the read of fail-nth allocates. */
+static void fi_nth_arm(const struct fi_nth *f, unsigned int nth)
+{
+	char num[16];
+	int len = snprintf(num, sizeof(num), "%u", nth);
+
+	ASSERT_EQ(pwrite(f->fd, num, len, 0), len);
+}
+
+static unsigned int fi_nth_left(const struct fi_nth *f)
+{
+	char num[16] = "";
+
+	ASSERT_GT(pread(f->fd, num, sizeof(num) - 1, 0), 0);
+	return strtoul(num, NULL, 10);
+}
+
+/*
+ * init_module() with the @nth fault point of this thread failing (0: none).
+ * Returns 0 or -errno; *left is what remained of @nth (0: it was injected).
+ */
+static int fi_init_module_nth(const struct fi_nth *f, void *image, size_t len,
+			      unsigned int nth, unsigned int *left)
+{
+	long ret;
+
+	fi_nth_arm(f, nth);
+	ret = syscall(SYS_init_module, image, len, "");
+	ret = ret ? -errno : 0;
+	*left = fi_nth_left(f);
+	fi_nth_arm(f, 0);
+	return ret;
+}
+
+/* The fault points of a whole, uninjected load of @image. */
+static unsigned int fi_count_points(const struct fi_nth *f, const char *name,
+				    void *image, size_t len)
+{
+	unsigned int left;
+
+	ASSERT_EQ(fi_init_module_nth(f, image, len, FI_COUNT_ONLY, &left), 0);
+	ASSERT_TRUE(fi_module_loaded(name));
+	fi_unload(name);
+	return FI_COUNT_ONLY - left;
+}
+
+/* A whole hmm_p2p_egpu load with a GPU missing: a probe failed whole. */
+static bool fi_gpu_missing(void)
+{
+	return access("/dev/hmm_p2p_egpu0", F_OK) ||
+	       access("/dev/hmm_p2p_egpu1", F_OK);
+}
+
+/*
+ * Load @name failing its @nth fault point: whole, or an allowed errno and
+ * nothing left behind. A failed probe of hmm_p2p_egpu does not fail its
+ * init_module() (the driver stays registered without that GPU): unloading
+ * then shows the probe's error path left nothing behind.
+ */
+static void fi_load_failing(struct fi_nth *f, const char *name, void *image,
+			    size_t len, unsigned int nth)
+{
+	unsigned int left;
+	int ret;
+
+	ret = fi_init_module_nth(f, image, len, nth, &left);
+	f->loads++;
+	if (left)
+		f->not_reached++;
+	if (!ret) {
+		f->whole++;
+		ASSERT_TRUE(fi_module_loaded(name));
+		if (!strcmp(name, "hmm_p2p"))
+			ASSERT_FALSE(access(SYSFS_P2P "/providers", F_OK));
+		else if (fi_gpu_missing())
+			f->probe_failed++;
+		fi_unload(name);
+		return;
+	}
+	f->failed++;
+	if (!fi_errno_allowed(ret))
+		TH_LOG("init_module(%s), fault point %u failed: %s", name, nth,
+		       strerror(-ret));
+	ASSERT_TRUE(fi_errno_allowed(ret));
+	ASSERT_FALSE(fi_module_loaded(name));
+	if (!strcmp(name, "hmm_p2p"))
+		ASSERT_TRUE(access(SYSFS_P2P, F_OK));
+}
+
+/* Fail fault points 1..@points, or @max of them spread evenly. */
+static void fi_load_each_point(struct fi_nth *f, const char *name, void *image,
+			       size_t len, unsigned int points, unsigned int max)
+{
+	unsigned int i, n = points < max ? points : max, prev = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned int nth = 1 + (unsigned int)((uint64_t)i * points / n);
+
+		if (nth != prev)
+			fi_load_failing(f, name, image, len, nth);
+		prev = nth;
+	}
+}
+
+static unsigned int fi_nth_max(void)
+{
+	const char *env = getenv("HMM_P2P_FAULT_NTH_MAX");
+
+	return env && atoi(env) > 0 ? atoi(env) : 200;
+}
+
+TEST_TIMEOUT(faultinj_module_load, 1800)
 {
 	const char *env = getenv("HMM_P2P_FAULT_INJECT");
-	struct fi_run r = { .inject = env && !strcmp(env, "1") };
-	unsigned int it, iters = r.inject ? 12 : 1, whole = 0;
+	bool inject = env && !strcmp(env, "1");
+	struct fi_nth f = { .fd = -1 };
+	unsigned int core_points, egpu_points, left;
 	size_t core_len, egpu_len;
 	void *core, *egpu;
-	int ret;
 
 	if (fi_module_loaded("hmm_p2p"))
 		SKIP("hmm_p2p is loaded: this test loads it itself");
 	core = fi_read_module("hmm_p2p", &core_len);
 	egpu = fi_read_module("hmm_p2p_egpu", &egpu_len);
-	if (r.inject) {
-		r.fail_fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
-		if (r.fail_fd < 0)
-			SKIP("/proc/self/make-it-fail: %s (no CONFIG_FAULT_INJECTION)",
+	if (inject) {
+		f.fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+		if (f.fd < 0)
+			SKIP("/proc/thread-self/fail-nth: %s (no CONFIG_FAULT_INJECTION)",
 			     strerror(errno));
-	}
-	fi_lock_memory(&r);
+		if (mlockall(MCL_CURRENT))
+			TH_LOG("mlockall: %s (going on)", strerror(errno));
 
-	for (it = 0; it < iters; it++) {
-		ret = fi_init_module(&r, core, core_len);
-		if (fi_result(&r, "init_module(hmm_p2p)", ret)) {
-			/* Whole: its counters are there. */
-			ASSERT_FALSE(access(SYSFS_P2P "/providers", F_OK));
-			ret = fi_init_module(&r, egpu, egpu_len);
-			if (fi_result(&r, "init_module(hmm_p2p_egpu)", ret))
-				whole++;
-			else
-				ASSERT_FALSE(fi_module_loaded("hmm_p2p_egpu"));
-		} else {
-			/* Nothing left behind. */
-			ASSERT_FALSE(fi_module_loaded("hmm_p2p"));
-			ASSERT_TRUE(access(SYSFS_P2P, F_OK));
-		}
-		fi_unload("hmm_p2p_egpu");
+		core_points = fi_count_points(&f, "hmm_p2p", core, core_len);
+		ASSERT_EQ(fi_init_module_nth(&f, core, core_len, 0, &left), 0);
+		egpu_points = fi_count_points(&f, "hmm_p2p_egpu", egpu, egpu_len);
 		fi_unload("hmm_p2p");
+		TH_LOG("fault points of a whole load: hmm_p2p %u, hmm_p2p_egpu %u",
+		       core_points, egpu_points);
+
+		fi_load_each_point(&f, "hmm_p2p", core, core_len, core_points,
+				   fi_nth_max());
+		ASSERT_EQ(fi_init_module_nth(&f, core, core_len, 0, &left), 0);
+		fi_load_each_point(&f, "hmm_p2p_egpu", egpu, egpu_len,
+				   egpu_points, fi_nth_max());
+		fi_unload("hmm_p2p");
+		TH_LOG("%u loads failing one fault point each: %u whole", f.loads,
+		       f.whole);
+		TH_LOG("(%u with a GPU probe failed), %u failed with an allowed errno,",
+		       f.probe_failed, f.failed);
+		TH_LOG("%u did not reach their fault point", f.not_reached);
+		ASSERT_GT(f.failed, 0);
 	}
-	TH_LOG("%u of %u loads whole, %u init_module() calls failed with an allowed errno",
-	       whole, iters, r.failed);
 
 	/* Recovered: uninjected, both load and the GPU works. */
-	r.inject = false;
-	ASSERT_EQ(fi_init_module(&r, core, core_len), 0);
-	ASSERT_EQ(fi_init_module(&r, egpu, egpu_len), 0);
+	ASSERT_EQ(syscall(SYS_init_module, core, core_len, ""), 0);
+	ASSERT_EQ(syscall(SYS_init_module, egpu, egpu_len, ""), 0);
 	{
 		int fd = egpu_open_or_skip(0);
 		uint8_t *buf = map_pages(NP);
@@ -338,6 +449,8 @@ TEST_TIMEOUT(faultinj_module_load, 900)
 	}
 	fi_unload("hmm_p2p_egpu");
 	fi_unload("hmm_p2p");
+	free(core);
+	free(egpu);
 }
 
 TAP_MAIN()
