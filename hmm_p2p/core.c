@@ -246,7 +246,7 @@ hmm_p2p_register_provider(const struct hmm_p2p_provider_desc *desc)
 
 	ret = hmm_p2p_sysfs_add_provider(prov);
 	if (ret)
-		goto err_unlock_sysfs;
+		goto err_unlock_freed;
 
 	list_add_tail(&prov->node, &hmm_p2p_providers);
 	s = snapshot_build(GFP_KERNEL);
@@ -268,6 +268,11 @@ err_unlock_sysfs:
 	pr_err("register %s: %d\n", desc->name, ret);
 	/* Once in sysfs, the kobject's release frees the provider. */
 	hmm_p2p_sysfs_put_provider(prov);
+	return ERR_PTR(ret);
+
+err_unlock_freed:
+	mutex_unlock(&hmm_p2p_lock);
+	pr_err("register %s: %d\n", desc->name, ret);
 	return ERR_PTR(ret);
 
 err_unlock:

@@ -31,6 +31,7 @@ extern const char *const hmm_p2p_counter_names[HMM_P2P_NR_COUNTERS];
 
 int hmm_p2p_sysfs_init(void);
 void hmm_p2p_sysfs_exit(void);
+/* 0, or an errno with @prov freed. */
 int hmm_p2p_sysfs_add_provider(struct hmm_p2p_provider *prov);
 /* Drops the sysfs directory and the last reference: frees @prov. */
 void hmm_p2p_sysfs_put_provider(struct hmm_p2p_provider *prov);

@@ -120,11 +120,22 @@ void hmm_p2p_sysfs_exit(void)
 	kobject_put(&root->kobj);
 }
 
+/*
+ * On failure the provider has been freed: kobject_init_and_add() leaves an
+ * initialised kobject that only kobject_put() may clean up. kobject_del()
+ * on it would remove files that were never created and leave the kset a
+ * second time, dropping a reference to "providers" it does not hold.
+ */
 int hmm_p2p_sysfs_add_provider(struct hmm_p2p_provider *prov)
 {
+	int ret;
+
 	prov->kobj.kset = providers_kset;
-	return kobject_init_and_add(&prov->kobj, &provider_ktype, NULL, "%s",
-				    prov->name);
+	ret = kobject_init_and_add(&prov->kobj, &provider_ktype, NULL, "%s",
+				   prov->name);
+	if (ret)
+		kobject_put(&prov->kobj);
+	return ret;
 }
 
 void hmm_p2p_sysfs_put_provider(struct hmm_p2p_provider *prov)

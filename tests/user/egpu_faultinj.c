@@ -16,9 +16,11 @@
  *
  * The second test loads hmm_p2p.ko and hmm_p2p_egpu.ko (read into memory
  * first, then init_module()) failing one fault point at a time, with
- * /proc/thread-self/fail-nth: it first counts the fault points (allocations)
- * of a whole load, then fails each one in turn, or an even spread of
- * HMM_P2P_FAULT_NTH_MAX of them (default 200) where there are more. Each
+ * /proc/thread-self/fail-nth: it first counts the fault points of a whole
+ * load (the allocations the fault-injection filters let through: the suite
+ * keeps them to those made on behalf of module code), then fails each one in
+ * turn, or an even spread of HMM_P2P_FAULT_NTH_MAX of them (default 200)
+ * where there are more. Each
  * load is whole or fails with an errno and leaves nothing behind; what
  * loaded unloads, and once injection stops, everything works. Only
  * init_module() runs injected: reading files or exec'ing modprobe under
