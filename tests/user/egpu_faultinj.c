@@ -10,17 +10,17 @@
  *
  * With HMM_P2P_FAULT_INJECT=1 in the environment, each operation runs with
  * /proc/self/make-it-fail set, so the kernel's failslab and fail_page_alloc
- * (configured with task-filter by tests/vm/fault-inject) fail allocations
+ * (configured with task-filter by tests/vm/run-suite) fail allocations
  * made on this task's behalf. Without it the same sequence runs uninjected
  * and every operation must succeed: the baseline of the normal suite.
  *
- * The second test loads hmm_p2p.ko and hmm_p2p_egpu.ko (read into memory
- * first, then init_module()) failing one fault point at a time, with
- * /proc/thread-self/fail-nth: it first counts the fault points of a whole
- * load (the allocations the fault-injection filters let through: the suite
- * keeps them to those made on behalf of module code), then fails each one in
- * turn, or an even spread of HMM_P2P_FAULT_NTH_MAX of them (default 200)
- * where there are more. Each
+ * The second test loads hmm_p2p.ko, then with it hmm_p2p_egpu.ko and, where
+ * built, mlx5_odp_p2p.ko (read into memory first, then init_module()),
+ * failing one fault point at a time with /proc/thread-self/fail-nth: it
+ * counts the fault points of a whole load (the allocations the
+ * fault-injection filters let through: the suite keeps them to those made
+ * on behalf of module code), then fails each one in turn, or an even spread
+ * of HMM_P2P_FAULT_NTH_MAX of them (default 200) where there are more. Each
  * load is whole or fails with an errno and leaves nothing behind; what
  * loaded unloads, and once injection stops, everything works. Only
  * init_module() runs injected: reading files or exec'ing modprobe under
@@ -28,7 +28,8 @@
  * client does not survive that.
  *
  * Needs: hmm_p2p and hmm_p2p_egpu loaded (the first test), not loaded (the
- * second), /dev/hmm_p2p_egpu0, edu clients on both sides of the PCIe switch.
+ * second; ib_core loaded for mlx5_odp_p2p), /dev/hmm_p2p_egpu0, edu clients
+ * on both sides of the PCIe switch.
  */
 #include <sys/syscall.h>
 
@@ -234,8 +235,8 @@ TEST_TIMEOUT(faultinj_migrate_dma_cpu, 900)
 	}
 }
 
-/* A module image, read uninjected. */
-static void *fi_read_module(const char *name, size_t *len)
+/* A module image, read uninjected; NULL if @optional and not built. */
+static void *fi_read_module(const char *name, size_t *len, bool optional)
 {
 	const char *dir = getenv("HMM_P2P_BUILD");
 	char path[512];
@@ -247,6 +248,8 @@ static void *fi_read_module(const char *name, size_t *len)
 		SKIP("HMM_P2P_BUILD is not set (run through scripts/vm-run)");
 	snprintf(path, sizeof(path), "%s/%s.ko", dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && optional && errno == ENOENT)
+		return NULL;
 	if (fd < 0)
 		SKIP("%s: %s", path, strerror(errno));
 	ASSERT_EQ(fstat(fd, &st), 0);
@@ -355,7 +358,7 @@ static void fi_load_failing(struct fi_nth *f, const char *name, void *image,
 		ASSERT_TRUE(fi_module_loaded(name));
 		if (!strcmp(name, "hmm_p2p"))
 			ASSERT_FALSE(access(SYSFS_P2P "/providers", F_OK));
-		else if (fi_gpu_missing())
+		else if (!strcmp(name, "hmm_p2p_egpu") && fi_gpu_missing())
 			f->probe_failed++;
 		fi_unload(name);
 		return;
@@ -392,19 +395,71 @@ static unsigned int fi_nth_max(void)
 	return env && atoi(env) > 0 ? atoi(env) : 200;
 }
 
+/* A module loaded and failed point by point, and its fault points. */
+struct fi_module {
+	const char *name;
+	bool optional;		/* tested only where it was built */
+	void *image;
+	size_t len;
+	unsigned int points;
+};
+
+/*
+ * hmm_p2p alone, then with hmm_p2p loaded its users: the emulated GPU
+ * (providers, BAR windows, device-private memory) and, where built, the
+ * ODP consumer (the hook engine; needs ib_core loaded).
+ */
+static struct fi_module fi_modules[] = {
+	{ .name = "hmm_p2p" },
+	{ .name = "hmm_p2p_egpu" },
+	{ .name = "mlx5_odp_p2p", .optional = true },
+};
+
+#define FI_NR_MODULES (sizeof(fi_modules) / sizeof(fi_modules[0]))
+
+/* With hmm_p2p loaded around it, except for hmm_p2p itself. */
+static void fi_with_core(const struct fi_nth *f, const struct fi_module *m,
+			 bool load)
+{
+	unsigned int left;
+
+	if (m == &fi_modules[0])
+		return;
+	if (load)
+		ASSERT_EQ(fi_init_module_nth(f, fi_modules[0].image,
+					     fi_modules[0].len, 0, &left), 0);
+	else
+		fi_unload("hmm_p2p");
+}
+
+static void fi_inject_each_module(struct fi_nth *f)
+{
+	struct fi_module *m;
+
+	for (m = fi_modules; m < fi_modules + FI_NR_MODULES; m++) {
+		if (!m->image)
+			continue;
+		fi_with_core(f, m, true);
+		m->points = fi_count_points(f, m->name, m->image, m->len);
+		TH_LOG("%s: %u fault points in a whole load", m->name,
+		       m->points);
+		fi_load_each_point(f, m->name, m->image, m->len, m->points,
+				   fi_nth_max());
+		fi_with_core(f, m, false);
+	}
+}
+
 TEST_TIMEOUT(faultinj_module_load, 1800)
 {
 	const char *env = getenv("HMM_P2P_FAULT_INJECT");
 	bool inject = env && !strcmp(env, "1");
 	struct fi_nth f = { .fd = -1 };
-	unsigned int core_points, egpu_points, left;
-	size_t core_len, egpu_len;
-	void *core, *egpu;
+	struct fi_module *m;
 
 	if (fi_module_loaded("hmm_p2p"))
 		SKIP("hmm_p2p is loaded: this test loads it itself");
-	core = fi_read_module("hmm_p2p", &core_len);
-	egpu = fi_read_module("hmm_p2p_egpu", &egpu_len);
+	for (m = fi_modules; m < fi_modules + FI_NR_MODULES; m++)
+		m->image = fi_read_module(m->name, &m->len, m->optional);
 	if (inject) {
 		f.fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 		if (f.fd < 0)
@@ -412,20 +467,7 @@ TEST_TIMEOUT(faultinj_module_load, 1800)
 			     strerror(errno));
 		if (mlockall(MCL_CURRENT))
 			TH_LOG("mlockall: %s (going on)", strerror(errno));
-
-		core_points = fi_count_points(&f, "hmm_p2p", core, core_len);
-		ASSERT_EQ(fi_init_module_nth(&f, core, core_len, 0, &left), 0);
-		egpu_points = fi_count_points(&f, "hmm_p2p_egpu", egpu, egpu_len);
-		fi_unload("hmm_p2p");
-		TH_LOG("fault points of a whole load: hmm_p2p %u, hmm_p2p_egpu %u",
-		       core_points, egpu_points);
-
-		fi_load_each_point(&f, "hmm_p2p", core, core_len, core_points,
-				   fi_nth_max());
-		ASSERT_EQ(fi_init_module_nth(&f, core, core_len, 0, &left), 0);
-		fi_load_each_point(&f, "hmm_p2p_egpu", egpu, egpu_len,
-				   egpu_points, fi_nth_max());
-		fi_unload("hmm_p2p");
+		fi_inject_each_module(&f);
 		TH_LOG("%u loads failing one fault point each: %u whole", f.loads,
 		       f.whole);
 		TH_LOG("(%u with a GPU probe failed), %u failed with an allowed errno,",
@@ -434,9 +476,10 @@ TEST_TIMEOUT(faultinj_module_load, 1800)
 		ASSERT_GT(f.failed, 0);
 	}
 
-	/* Recovered: uninjected, both load and the GPU works. */
-	ASSERT_EQ(syscall(SYS_init_module, core, core_len, ""), 0);
-	ASSERT_EQ(syscall(SYS_init_module, egpu, egpu_len, ""), 0);
+	/* Recovered: uninjected, all load and the GPU works. */
+	for (m = fi_modules; m < fi_modules + FI_NR_MODULES; m++)
+		if (m->image)
+			ASSERT_EQ(syscall(SYS_init_module, m->image, m->len, ""), 0);
 	{
 		int fd = egpu_open_or_skip(0);
 		uint8_t *buf = map_pages(NP);
@@ -449,10 +492,10 @@ TEST_TIMEOUT(faultinj_module_load, 1800)
 		close(fd);
 		ASSERT_EQ(munmap(buf, NP * PG), 0);
 	}
-	fi_unload("hmm_p2p_egpu");
-	fi_unload("hmm_p2p");
-	free(core);
-	free(egpu);
+	for (m = fi_modules + FI_NR_MODULES; m-- > fi_modules;) {
+		fi_unload(m->name);
+		free(m->image);
+	}
 }
 
 TAP_MAIN()
