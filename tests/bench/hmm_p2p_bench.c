@@ -5,7 +5,9 @@
  * command prints one line of key=value pairs.
  *
  *   hmm_p2p_bench engine host|stock|p2p SIZE [--buf BYTES] [--ms MS]
- *		[--touch HZ] [--dir write|read] [--gpu N]
+ *		[--msgs N] [--touch HZ] [--dir write|read] [--gpu N]
+ *	runs for MS milliseconds (default 300; 0: no limit) or N messages
+ *	of SIZE bytes (default: no limit), whichever comes first;
  *	host:  the buffer stays in RAM; the engine resolves it with
  *	       hmm_p2p_range_fault() (touch: the CPU writes it);
  *	stock: the buffer is migrated into GPU N first; the engine resolves
@@ -50,6 +52,7 @@ static void die(const char *fmt, ...)
 struct opts {
 	uint64_t buf;
 	unsigned int ms;
+	uint64_t msgs;		/* 0: no limit */
 	double touch_hz;
 	unsigned int dir;
 	int gpu;
@@ -89,6 +92,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->buf = parse_size(v);
 		else if (!strcmp(a, "--ms"))
 			o->ms = atoi(v);
+		else if (!strcmp(a, "--msgs"))
+			o->msgs = strtoull(v, NULL, 0);
 		else if (!strcmp(a, "--touch"))
 			o->touch_hz = atof(v);
 		else if (!strcmp(a, "--dir"))
@@ -204,8 +209,10 @@ static int cmd_engine(int argc, char **argv)
 
 	r.addr = (uintptr_t)buf;
 	r.len = o.buf;
-	r.max_msgs = ~0ULL;
+	r.max_msgs = o.msgs ? o.msgs : ~0ULL;
 	r.max_ms = o.ms;
+	if (!r.max_ms && !o.msgs)
+		die("--ms 0 needs --msgs");
 	r.mode = strcmp(kase, "stock") ? ENGINE_MODE_P2P : ENGINE_MODE_STOCK;
 	r.dir = o.dir;
 

@@ -31,6 +31,7 @@
  * second; ib_core loaded for mlx5_odp_p2p), /dev/hmm_p2p_egpu0, edu clients
  * on both sides of the PCIe switch.
  */
+#include <sched.h>
 #include <sys/syscall.h>
 
 #include "egpu_test.h"
@@ -66,6 +67,22 @@ static void fi_lock_memory(const struct fi_run *r)
 		TH_LOG("mlockall: %s (going on)", strerror(errno));
 }
 
+/*
+ * Stay on one CPU: pages a migration brings back to RAM wait in that CPU's
+ * LRU batch, and the next migration to VRAM drains only the local batch;
+ * from another CPU it could not isolate them and would leave them behind.
+ */
+static void fi_pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = sched_getcpu();
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu < 0 ? 0 : cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		TH_LOG("sched_setaffinity: %s (going on)", strerror(errno));
+}
+
 static bool fi_errno_allowed(int ret)
 {
 	unsigned int i;
@@ -74,6 +91,16 @@ static bool fi_errno_allowed(int ret)
 		if (ret == -allowed_errnos[i])
 			return true;
 	return false;
+}
+
+/*
+ * Loading also allows EINVAL: the driver core's module_add_driver() returns
+ * it when /sys/module/<module>/drivers cannot be allocated, and
+ * pci_register_driver() passes it on.
+ */
+static bool fi_load_errno_allowed(int ret)
+{
+	return fi_errno_allowed(ret) || ret == -EINVAL;
 }
 
 /* Count an operation; an uninjected run allows no failure at all. */
@@ -203,6 +230,7 @@ TEST_TIMEOUT(faultinj_migrate_dma_cpu, 900)
 	memset(r.io, 0, NP * PG);
 	memset(r.copy, 0, NP * PG);
 	fi_fill(r.buf, 1);
+	fi_pin_cpu();
 	fi_lock_memory(&r);
 	for (i = 0; i < NP; i++)
 		r.seed[i] = 1;
@@ -221,16 +249,29 @@ TEST_TIMEOUT(faultinj_migrate_dma_cpu, 900)
 	TH_LOG("%u operations, %u failed with an allowed errno (%s)", r.ops,
 	       r.failed, r.inject ? "allocation failures injected" : "no injection");
 
-	/* Recovered: uninjected, the whole path works and P2P happens. */
+	/*
+	 * Recovered: uninjected, the whole path works and P2P happens for
+	 * every page. Migration is best effort (a page another reference
+	 * holds stays behind), so it is retried a few times; a page that
+	 * never moves means a failed operation kept a reference to it.
+	 */
 	r.inject = false;
 	{
-		struct egpu_edu_dma d;
-		uint64_t moved = 0;
+		struct egpu_edu_dma d = { 0 };
+		unsigned int try;
 
-		ASSERT_EQ(egpu_migrate(fd, true, r.buf, NP * PG, &moved), 0);
-		ASSERT_EQ(egpu_dma(fd, near, EGPU_DMA_READ, r.buf, NP * PG, r.io, &d), 0);
+		for (try = 0; try < 5; try++) {
+			ASSERT_EQ(egpu_migrate(fd, true, r.buf, NP * PG, NULL), 0);
+			ASSERT_EQ(egpu_dma(fd, near, EGPU_DMA_READ, r.buf, NP * PG,
+					   r.io, &d), 0);
+			fi_expect_model(&r, r.io, "DMA read after injection");
+			if (d.p2p_pages == NP)
+				break;
+			TH_LOG("after injection: %llu of %u pages P2P, migrating again",
+			       (unsigned long long)d.p2p_pages, NP);
+			usleep(100000);
+		}
 		EXPECT_EQ(d.p2p_pages, NP);
-		fi_expect_model(&r, r.io, "DMA read after injection");
 		fi_cpu_read(&r, false);
 	}
 }
@@ -364,10 +405,10 @@ static void fi_load_failing(struct fi_nth *f, const char *name, void *image,
 		return;
 	}
 	f->failed++;
-	if (!fi_errno_allowed(ret))
+	if (!fi_load_errno_allowed(ret))
 		TH_LOG("init_module(%s), fault point %u failed: %s", name, nth,
 		       strerror(-ret));
-	ASSERT_TRUE(fi_errno_allowed(ret));
+	ASSERT_TRUE(fi_load_errno_allowed(ret));
 	ASSERT_FALSE(fi_module_loaded(name));
 	if (!strcmp(name, "hmm_p2p"))
 		ASSERT_TRUE(access(SYSFS_P2P, F_OK));
