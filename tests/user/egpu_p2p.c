@@ -140,8 +140,13 @@ TEST(dma_device_private_unreachable)
 	EXPECT_EQ(d.pages, N);
 	EXPECT_EQ(d.p2p_pages, 0);
 	EXPECT_TRUE(check_pages(out, N, 5, 0, "DMA read after fallback"));
-	EXPECT_EQ(dp.v[P2P_UNREACHABLE], N);
-	EXPECT_EQ(dp.v[P2P_FAULTED], N);
+	/*
+	 * The counters count decisions per walk: a walk retried (-EBUSY)
+	 * before every page came back re-decides the pages still in VRAM.
+	 * Each page migrates exactly once.
+	 */
+	EXPECT_GE(dp.v[P2P_UNREACHABLE], N);
+	EXPECT_EQ(dp.v[P2P_FAULTED], dp.v[P2P_UNREACHABLE]);
 	EXPECT_EQ(dp.v[P2P_ALIASES], 0);
 	EXPECT_EQ(c1.migrate_to_ram_fault - c0.migrate_to_ram_fault, N);
 	EXPECT_EQ(egpu_read_vram(fd, buf, N * PG, out, resident, NULL), 0);
@@ -155,8 +160,8 @@ TEST(dma_device_private_unreachable)
 	ASSERT_EQ(egpu_dma(fd, client, EGPU_DMA_WRITE, buf, N * PG, out, &d), 0);
 	dp = p2p_delta(&p0, NULL);
 	c1 = egpu_counters(fd);
-	EXPECT_EQ(dp.v[P2P_UNREACHABLE], N);
-	EXPECT_EQ(dp.v[P2P_FAULTED], N);
+	EXPECT_GE(dp.v[P2P_UNREACHABLE], N);
+	EXPECT_EQ(dp.v[P2P_FAULTED], dp.v[P2P_UNREACHABLE]);
 	EXPECT_EQ(c1.migrate_to_ram_fault - c0.migrate_to_ram_fault, N);
 	/* Already in RAM: the CPU reads without another migration. */
 	EXPECT_TRUE(check_pages(buf, N, 6, 0, "CPU view after DMA write"));
@@ -238,8 +243,9 @@ TEST(dma_mixed_ranges)
 	ASSERT_EQ(egpu_dma(fd0, unreach, EGPU_DMA_READ, buf, 6 * PG, out, &d), 0);
 	dp = p2p_delta(&p0, NULL);
 	EXPECT_EQ(d.p2p_pages, 0);
-	EXPECT_EQ(dp.v[P2P_UNREACHABLE], 4);
-	EXPECT_EQ(dp.v[P2P_FAULTED], 4);
+	/* Per walk, as above: at least the 4 device pages, each faulted. */
+	EXPECT_GE(dp.v[P2P_UNREACHABLE], 4);
+	EXPECT_EQ(dp.v[P2P_FAULTED], dp.v[P2P_UNREACHABLE]);
 	EXPECT_TRUE(check_pages(out, 6, 8, 0, "mixed read, unreachable"));
 }
 
