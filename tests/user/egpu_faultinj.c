@@ -371,7 +371,7 @@ static unsigned int fi_count_points(const struct fi_nth *f, const char *name,
 	return FI_COUNT_ONLY - left;
 }
 
-/* A whole hmm_p2p_egpu load with a GPU missing: a probe failed whole. */
+/* A whole hmm_p2p_egpu load with a GPU missing: that GPU's probe failed. */
 static bool fi_gpu_missing(void)
 {
 	return access("/dev/hmm_p2p_egpu0", F_OK) ||
@@ -501,6 +501,7 @@ TEST_TIMEOUT(faultinj_module_load, 1800)
 		SKIP("hmm_p2p is loaded: this test loads it itself");
 	for (m = fi_modules; m < fi_modules + FI_NR_MODULES; m++)
 		m->image = fi_read_module(m->name, &m->len, m->optional);
+	fi_pin_cpu();	/* the final migration must move every page */
 	if (inject) {
 		f.fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 		if (f.fd < 0)
