@@ -35,6 +35,13 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 	}
 	memset(win, 0, sizeof(*win));
 
+	/*
+	 * On 7.x (not 6.12), when its last allocation (gen_pool_add_owner())
+	 * fails, pci_p2pdma_add_resource() leaves a devres action on the
+	 * pagemap it freed: the device's devres release then reads freed
+	 * memory. That is the kernel's to fix (docs/kernel-tiers.md); we
+	 * only pass the error on.
+	 */
 	ret = pci_p2pdma_add_resource(pdev, bar, size, bar_offset);
 	if (ret) {
 		pr_err("%s: cannot register BAR %d window as P2PDMA memory: %d\n",

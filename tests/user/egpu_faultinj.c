@@ -19,20 +19,23 @@
  * failing one fault point at a time with /proc/thread-self/fail-nth: it
  * counts the fault points of a whole load (the allocations the
  * fault-injection filters let through: the suite keeps them to those made
- * on behalf of module code), then fails each one in turn, or an even spread
- * of HMM_P2P_FAULT_NTH_MAX of them (default 200) where there are more. Each
- * load is whole or fails with an errno and leaves nothing behind; what
- * loaded unloads, and once injection stops, everything works. Only
- * init_module() runs injected: reading files or exec'ing modprobe under
- * injection would also fail the 9p root file system of the test VM, whose
- * client does not survive that.
+ * on behalf of module code, and hmm_p2p_fishield.ko keeps out kernel
+ * functions whose own failure handling is broken), then fails each one in
+ * turn (HMM_P2P_FAULT_NTH_MAX=N: an even spread of N of them, for a quicker
+ * run). Each load is whole or fails with an errno and leaves nothing
+ * behind; what loaded unloads, and once injection stops, everything works.
+ * Only init_module() runs injected: reading files or exec'ing modprobe
+ * under injection would also fail the 9p root file system of the test VM,
+ * whose client does not survive that.
  *
  * Needs: hmm_p2p and hmm_p2p_egpu loaded (the first test), not loaded (the
  * second; ib_core loaded for mlx5_odp_p2p), /dev/hmm_p2p_egpu0, edu clients
  * on both sides of the PCIe switch.
  */
+#include <limits.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "egpu_test.h"
 
@@ -433,7 +436,7 @@ static unsigned int fi_nth_max(void)
 {
 	const char *env = getenv("HMM_P2P_FAULT_NTH_MAX");
 
-	return env && atoi(env) > 0 ? atoi(env) : 200;
+	return env && atoi(env) > 0 ? (unsigned int)atoi(env) : UINT_MAX;
 }
 
 /* A module loaded and failed point by point, and its fault points. */
@@ -496,6 +499,7 @@ TEST_TIMEOUT(faultinj_module_load, 1800)
 	bool inject = env && !strcmp(env, "1");
 	struct fi_nth f = { .fd = -1 };
 	struct fi_module *m;
+	time_t t0;
 
 	if (fi_module_loaded("hmm_p2p"))
 		SKIP("hmm_p2p is loaded: this test loads it itself");
@@ -509,9 +513,10 @@ TEST_TIMEOUT(faultinj_module_load, 1800)
 			     strerror(errno));
 		if (mlockall(MCL_CURRENT))
 			TH_LOG("mlockall: %s (going on)", strerror(errno));
+		t0 = time(NULL);
 		fi_inject_each_module(&f);
-		TH_LOG("%u loads failing one fault point each: %u whole", f.loads,
-		       f.whole);
+		TH_LOG("%u loads failing one fault point each (%lld s): %u whole",
+		       f.loads, (long long)(time(NULL) - t0), f.whole);
 		TH_LOG("(%u with a GPU probe failed), %u failed with an allowed errno,",
 		       f.probe_failed, f.failed);
 		TH_LOG("%u did not reach their fault point", f.not_reached);
