@@ -35,6 +35,20 @@ static inline struct dev_pagemap *hmm_p2p_page_pgmap(struct page *page)
 	((unsigned long)HMM_PFN_FLAGS &                                    \
 	 ~((unsigned long)HMM_PFN_VALID | HMM_PFN_WRITE | HMM_PFN_ERROR |  \
 	   HMM_P2P_PFN_ORDER_MASK))
+/*
+ * The sticky flags this code knows, per probe. A kernel that adds an hmm pfn
+ * flag changes HMM_P2P_PFN_STICKY and fails the build here, instead of
+ * having an unknown bit copied into alias slots.
+ */
+#ifdef HMM_P2P_HAVE_HMM_PFN_DMA_MAPPED
+#define HMM_P2P_PFN_KNOWN_STICKY \
+	((unsigned long)HMM_PFN_DMA_MAPPED | HMM_PFN_P2PDMA | HMM_PFN_P2PDMA_BUS)
+#else
+#define HMM_P2P_PFN_KNOWN_STICKY 0UL
+#endif
+static_assert(HMM_P2P_PFN_STICKY == HMM_P2P_PFN_KNOWN_STICKY,
+	      "hmm pfn flags changed: review HMM_P2P_PFN_STICKY and alias slots");
+
 #define HMM_P2P_PFN_REQ_MASK \
 	((unsigned long)HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE)
 

@@ -6,6 +6,8 @@
 
 #include <linux/ftrace.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/srcu.h>
 
 #include "hmm_p2p_compat.h"
 #include "hook.h"
@@ -153,3 +155,21 @@ void hmm_p2p_hooks_remove(struct hmm_p2p_hook *const *hooks, unsigned int n)
 		hmm_p2p_hook_remove(hooks[n]);
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_hooks_remove);
+
+/*
+ * A redirected task may be anywhere in a replacement: before its
+ * srcu_read_lock(), inside (possibly asleep in the original), or after its
+ * srcu_read_unlock() but before it returned (preempted there). An RCU Tasks
+ * grace period (what ftrace waits for before freeing a trampoline) ends only
+ * once every task has switched voluntarily, been in user mode or idle: a
+ * replacement does that only inside its read section. So: the first one
+ * moves every task that entered into its read section or out, the SRCU
+ * grace period waits for the read sections, the second one for the tails.
+ */
+void hmm_p2p_hooks_quiesce(struct srcu_struct *srcu)
+{
+	synchronize_rcu_tasks();
+	synchronize_srcu(srcu);
+	synchronize_rcu_tasks();
+}
+EXPORT_SYMBOL_GPL(hmm_p2p_hooks_quiesce);

@@ -41,6 +41,13 @@ void hmm_p2p_hook_remove(struct hmm_p2p_hook *hook);
 /* A set of hooks: installed in order (all or none), removed last first. */
 int hmm_p2p_hooks_install(struct hmm_p2p_hook *const *hooks, unsigned int n);
 void hmm_p2p_hooks_remove(struct hmm_p2p_hook *const *hooks, unsigned int n);
+/*
+ * After removing hooks whose replacements bracket their bodies with a read
+ * section of @srcu (srcu_read_lock() first, srcu_read_unlock() last): wait
+ * until no task runs a replacement any more, so the owner may unload.
+ */
+struct srcu_struct;
+void hmm_p2p_hooks_quiesce(struct srcu_struct *srcu);
 /* Why hooks cannot work on this kernel, or NULL if they can. */
 const char *hmm_p2p_hook_unsupported_reason(void);
 

@@ -8,33 +8,108 @@
  * Only the window is registered as P2PDMA memory (never the whole BAR), and
  * all of it is allocated to the provider at once, so the p2pmem sysfs
  * allocator of the BAR cannot hand our device memory to anyone else.
+ *
+ * The window outlives every alias it handed out (hmm_p2p.h): before it goes
+ * back to the pool, hmm_p2p_bar_window_fini() migrates the device-private
+ * pages it covers to RAM, copying through the window itself. The migration
+ * invalidates every mirror of those pages (an RDMA NIC's MTT, rxe's pfn
+ * list), so no device keeps an alias into memory that someone else may be
+ * given next.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
+#include <linux/highmem.h>
 #include <linux/memremap.h>
+#include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/pci-p2pdma.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 
 #include "hmm_p2p.h"
+#include "hmm_p2p_compat.h"
+
+/* ---- registration ---------------------------------------------------------- */
+
+static bool window_valid(struct pci_dev *pdev, int bar, u64 bar_offset,
+			 size_t size)
+{
+	u64 end;
+
+	return pdev && bar >= 0 && bar < PCI_STD_NUM_BARS &&
+	       (pci_resource_flags(pdev, bar) & IORESOURCE_MEM) && size &&
+	       PAGE_ALIGNED(size) && PAGE_ALIGNED(bar_offset) &&
+	       !check_add_overflow(bar_offset, (u64)size, &end) &&
+	       end <= pci_resource_len(pdev, bar);
+}
+
+/* A ZONE_DEVICE page at @pfn (P2PDMA or other), or NULL. */
+static struct page *zone_device_page_at(unsigned long pfn)
+{
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return NULL;
+	page = pfn_to_page(pfn);
+	return is_zone_device_page(page) ? page : NULL;
+}
+
+/*
+ * Is [start, start + size) registered already? 0: no; 1: yes, as exactly
+ * one P2PDMA pagemap of that range (an earlier user left it: the P2PDMA
+ * pagemap lives until the device's driver unbinds); -EBUSY: partly, or as
+ * something else, which pci_p2pdma_add_resource() would refuse with a
+ * "Conflicting mapping" warning. Checked every memory subsection (the
+ * granule of device memory hotplug) and at both ends.
+ */
+static int window_registered(phys_addr_t start, size_t size)
+{
+	unsigned long first = PHYS_PFN(start), last = PHYS_PFN(start + size - 1);
+	struct page *head = zone_device_page_at(first);
+	unsigned long pfn = first;
+	struct dev_pagemap *pgmap;
+
+	for (;;) {
+		struct page *page = zone_device_page_at(pfn);
+
+		if (!page != !head)
+			return -EBUSY;
+		if (page && hmm_p2p_page_pgmap(page) != hmm_p2p_page_pgmap(head))
+			return -EBUSY;
+		if (pfn == last)
+			break;
+		pfn = min(last, ALIGN(pfn + 1, PAGES_PER_SUBSECTION));
+	}
+	if (!head)
+		return 0;
+	pgmap = hmm_p2p_page_pgmap(head);
+	if (!is_pci_p2pdma_page(head) || pgmap->nr_range != 1 ||
+	    pgmap->range.start != start || range_len(&pgmap->range) != size)
+		return -EBUSY;
+	return 1;
+}
 
 int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 			    struct pci_dev *pdev, int bar, u64 bar_offset,
 			    size_t size)
 {
-	u64 end;
 	int ret;
 
-	if (!win || !pdev || bar < 0 || bar >= PCI_STD_NUM_BARS || !size ||
-	    !PAGE_ALIGNED(size) || !PAGE_ALIGNED(bar_offset) ||
-	    check_add_overflow(bar_offset, (u64)size, &end) ||
-	    end > pci_resource_len(pdev, bar)) {
+	if (!win || !window_valid(pdev, bar, bar_offset, size)) {
 		pr_err("bar window: invalid window (bar %d, offset %#llx, size %#zx)\n",
 		       bar, bar_offset, size);
 		return -EINVAL;
 	}
 	memset(win, 0, sizeof(*win));
 
+	ret = window_registered(pci_resource_start(pdev, bar) + bar_offset,
+				size);
+	if (ret < 0) {
+		pr_err("%s: BAR %d window at %#llx overlaps another device memory mapping\n",
+		       pci_name(pdev), bar, bar_offset);
+		return ret;
+	}
 	/*
 	 * On 7.x (not 6.12), when its last allocation (gen_pool_add_owner())
 	 * fails, pci_p2pdma_add_resource() leaves a devres action on the
@@ -42,7 +117,10 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 	 * memory. That is the kernel's to fix (docs/kernel-tiers.md); we
 	 * only pass the error on.
 	 */
-	ret = pci_p2pdma_add_resource(pdev, bar, size, bar_offset);
+	if (!ret)
+		ret = pci_p2pdma_add_resource(pdev, bar, size, bar_offset);
+	else
+		ret = 0;	/* registered by an earlier user: reuse it */
 	if (ret) {
 		pr_err("%s: cannot register BAR %d window as P2PDMA memory: %d\n",
 		       pci_name(pdev), bar, ret);
@@ -72,18 +150,154 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_init);
 
+/* ---- eviction -------------------------------------------------------------- */
+
+/* Pages per migrate_device_range() call, aligned so no THP is cut in two. */
+#define EVICT_BATCH 512UL
+/* How long fini waits for busy pages before it says so (then goes on). */
+#define EVICT_WARN_MS 10000U
+
+struct evict_batch {
+	unsigned long src[EVICT_BATCH];
+	unsigned long dst[EVICT_BATCH];
+};
+
+/* The destination of one migrating source: a RAM folio of the same order. */
+static struct page *evict_alloc(unsigned long src)
+{
+#ifdef HMM_P2P_HAVE_MIGRATE_PFN_COMPOUND
+	if (src & MIGRATE_PFN_COMPOUND) {
+		struct folio *folio = folio_alloc(GFP_HIGHUSER_MOVABLE,
+			folio_order(page_folio(migrate_pfn_to_page(src))));
+
+		return folio ? folio_page(folio, 0) : NULL;
+	}
+#endif
+	return alloc_page(GFP_HIGHUSER_MOVABLE);
+}
+
+static unsigned long evict_dst(struct page *dpage, unsigned long src)
+{
+	unsigned long dst = migrate_pfn(page_to_pfn(dpage)) |
+			    (src & MIGRATE_PFN_WRITE);
+
+#ifdef HMM_P2P_HAVE_MIGRATE_PFN_COMPOUND
+	dst |= src & MIGRATE_PFN_COMPOUND;
+#endif
+	return dst;
+}
+
+/* Copy the window's bytes at @offset into every page of @folio. */
+static void evict_copy(const struct hmm_p2p_bar_window *win, u64 offset,
+		       struct folio *folio)
+{
+	unsigned long i;
+
+	for (i = 0; i < folio_nr_pages(folio); i++) {
+		void *dst = kmap_local_page(folio_page(folio, i));
+
+		memcpy(dst, win->kaddr + offset + (i << PAGE_SHIFT), PAGE_SIZE);
+		kunmap_local(dst);
+	}
+}
+
+/* A page in use that this pass could not migrate. */
+static bool evict_busy(unsigned long pfn, unsigned long src)
+{
+	return !(src & MIGRATE_PFN_MIGRATE) &&
+	       page_ref_count(pfn_to_page(pfn)) > 0;
+}
+
 /*
- * The P2PDMA pagemap itself is device-managed: it goes away when the PCI
- * device's driver unbinds. This only returns the window to the pool.
+ * Migrate the in-use pages of [first, first + n) (window page indexes) to
+ * RAM. Returns how many stayed behind (busy, or no RAM for them yet).
+ */
+static unsigned long evict_batch(const struct hmm_p2p_bar_window *win,
+				 unsigned long first, unsigned long n,
+				 struct evict_batch *b)
+{
+	unsigned long base = win->private_base_pfn + first, i, busy = 0;
+
+	memset(b->dst, 0, n * sizeof(b->dst[0]));
+	migrate_device_range(b->src, base, n);
+	for (i = 0; i < n; i++) {
+		struct page *spage = migrate_pfn_to_page(b->src[i]), *dpage;
+
+		if (!spage || !(b->src[i] & MIGRATE_PFN_MIGRATE))
+			continue;
+		dpage = evict_alloc(b->src[i]);
+		if (!dpage)
+			continue;	/* not migrated: busy below */
+		lock_page(dpage);
+		evict_copy(win, (u64)(first + i) << PAGE_SHIFT,
+			   page_folio(dpage));
+		b->dst[i] = evict_dst(dpage, b->src[i]);
+	}
+	migrate_device_pages(b->src, b->dst, n);
+	for (i = 0; i < n; i++)
+		busy += evict_busy(base + i, b->src[i]);
+	migrate_device_finalize(b->src, b->dst, n);
+	return busy;
+}
+
+/* One pass over the window's pages; returns how many stayed behind. */
+static unsigned long evict_pass(const struct hmm_p2p_bar_window *win,
+				struct evict_batch *b)
+{
+	unsigned long npages = win->size >> PAGE_SHIFT, first, busy = 0;
+
+	for (first = 0; first < npages;) {
+		unsigned long pfn = win->private_base_pfn + first;
+		unsigned long n = min(npages - first,
+				      ALIGN(pfn + 1, EVICT_BATCH) - pfn);
+
+		busy += evict_batch(win, first, n, b);
+		first += n;
+	}
+	return busy;
+}
+
+/*
+ * Until no page the window aliases is left in device memory: a page that is
+ * locked or referenced right now (a CPU fault migrating it, a migration in
+ * the provider) is retried, since giving the window back with it would
+ * break the contract. Like memunmap_pages() waiting for its pages, this
+ * only ends when they settle; it says so if that takes long.
+ */
+static void window_evict(const struct hmm_p2p_bar_window *win)
+{
+	unsigned long busy, waited = 0;
+	struct evict_batch *b;
+
+	b = kmalloc(sizeof(*b), GFP_KERNEL | __GFP_NOFAIL);
+	while ((busy = evict_pass(win, b))) {
+		if (waited == EVICT_WARN_MS)
+			pr_warn("%s: %lu device pages aliased by the BAR %d window are busy, waiting for them to settle\n",
+				pci_name(win->pdev), busy, win->bar);
+		msleep(20);
+		waited += 20;
+	}
+	kfree(b);
+}
+
+/*
+ * Evict, then give the window back to the pool. The P2PDMA pagemap itself
+ * is device-managed: it goes away when the PCI device's driver unbinds (or
+ * stays for the next user of the same window, see init).
  */
 void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win)
 {
 	if (!win || !win->kaddr)
 		return;
+	if (win->private_base_pfn)
+		window_evict(win);
 	pci_free_p2pmem(win->pdev, win->kaddr, win->size);
-	win->kaddr = NULL;
+	WRITE_ONCE(win->kaddr, NULL);
+	win->private_base_pfn = 0;
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_fini);
+
+/* ---- translation ----------------------------------------------------------- */
 
 /*
  * The pagemap may be larger than the window (free regions are handed out in
@@ -124,6 +338,9 @@ int hmm_p2p_bar_window_alias(void *priv, struct page *page,
 	u64 offset;
 	int ret;
 
+	/* Given back (fini): nothing aliases into it any more. */
+	if (!READ_ONCE(win->kaddr))
+		return -ENODEV;
 	ret = hmm_p2p_bar_window_offset(win, page, &offset);
 	if (ret)
 		return ret;

@@ -15,7 +15,19 @@
  *
  * Lifetime: an alias pfn is valid under the same rule as any other hmm pfn:
  * until the range's mmu interval notifier reports an invalidation. Callers
- * never take a reference on an alias page.
+ * never take a reference on an alias page. Consumers keep aliases in device
+ * translation tables (an RDMA NIC's MTT) until such an invalidation, and
+ * unregistering a provider invalidates nothing. Hence the provider's side of
+ * the contract:
+ *
+ *   A BAR window that aliases device-private pages may be freed, unmapped or
+ *   reused only after every device-private page it can alias has left
+ *   device memory (migrated to RAM, which invalidates every mirror of the
+ *   page, or freed); until then the window stays as it is.
+ *
+ * hmm_p2p_bar_window_fini() keeps it for the providers that use the helper:
+ * it migrates every page of the attached pagemap that the window covers back
+ * to RAM (copying through the window) before it lets the window go.
  */
 #ifndef HMM_P2P_H
 #define HMM_P2P_H
@@ -60,10 +72,15 @@ struct hmm_p2p_provider_desc {
 };
 
 /*
- * Registration, unregistration and the pagemap calls sleep and wait for
- * every hmm_p2p_range_fault() in flight: never call them from an alias
- * callback or from the provider's migrate_to_ram(), which such a fault may
- * be running.
+ * Registration and hmm_p2p_provider_add_pagemap() never wait for anything
+ * but the registry's mutex. Unregistration and
+ * hmm_p2p_provider_remove_pagemap() wait until no translation in flight can
+ * use what they withdraw: translations never fault and never take the mmap
+ * lock, so this wait is short and may happen under the provider's own
+ * locks. A fault that blocks (a stalled file, an unanswered userfaultfd)
+ * never delays them. Never call them from an alias callback. Once they
+ * return, the alias callback is not called again for what they withdrew,
+ * but aliases handed out before stay valid until invalidated (see above).
  */
 struct hmm_p2p_provider *
 hmm_p2p_register_provider(const struct hmm_p2p_provider_desc *desc);
@@ -89,12 +106,35 @@ void hmm_p2p_provider_remove_pagemap(struct hmm_p2p_provider *prov,
  * Returns what hmm_range_fault() returns: 0, -EBUSY (retry after a new
  * mmu_interval_read_begin()), -EFAULT, -EPERM or -ENOMEM. On success every
  * slot holds exactly what hmm_range_fault() would have put there, except
- * that device-private pages of registered providers whose alias @client can
- * reach hold the alias pfn (HMM_PFN_VALID, HMM_PFN_WRITE as the PTE allows,
- * order 0). range->dev_private_owner is the caller's own owner (or NULL) and
- * is restored before returning.
+ * that device-private pages of declared pagemaps of registered providers,
+ * whose alias @client can map, hold the alias pfn (HMM_PFN_VALID,
+ * HMM_PFN_WRITE as the PTE allows, order 0): a P2PDMA page in a BAR of the
+ * provider's PCI device. Every other device-private page is treated as
+ * hmm_range_fault() treats it. range->dev_private_owner is the caller's own
+ * owner (or NULL) and is left unchanged. Whether one page is aliased never
+ * depends on its neighbours: a page that needs a fault never makes an
+ * aliasable page next to it migrate.
  */
 int hmm_p2p_range_fault(struct hmm_range *range, struct device *client);
+
+/**
+ * hmm_p2p_range_fault_unlocked_timeout - the same for callers of
+ *	hmm_range_fault_unlocked_timeout()
+ * @range: as for hmm_range_fault_unlocked_timeout(); the caller does not
+ *	hold the mmap lock
+ * @timeout: jiffies for internal -EBUSY retries, 0 to retry indefinitely
+ * @client: as for hmm_p2p_range_fault()
+ *
+ * Keeps every semantic of hmm_range_fault_unlocked_timeout() (Linux 7.3):
+ * takes the mmap lock itself (killable), lets handle_mm_fault() drop it
+ * while faulting (userfaultfd-backed memory works), returns -EINTR for a
+ * fatal signal, refreshes range->notifier_seq and retries -EBUSY until
+ * @timeout. On kernels without that function the faults hold the lock, as
+ * hmm_range_fault() does, and the retry loop is the same.
+ */
+int hmm_p2p_range_fault_unlocked_timeout(struct hmm_range *range,
+					 unsigned long timeout,
+					 struct device *client);
 
 /*
  * The common provider case: device memory that is a linear window of a PCI
@@ -113,9 +153,20 @@ struct hmm_p2p_bar_window {
 	unsigned long private_base_pfn; /* 0 until a pagemap is attached */
 };
 
+/*
+ * Register (or, when an earlier user of the same window left it registered,
+ * reuse) the window as P2PDMA memory and reserve all of it.
+ */
 int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 			    struct pci_dev *pdev, int bar, u64 bar_offset,
 			    size_t size);
+/*
+ * Keep the lifetime contract, then give the window back: every in-use page
+ * of the attached pagemap that the window covers is migrated to RAM,
+ * copying through the window. Call it after unregistering the provider, and
+ * once the provider no longer migrates pages into that memory. Sleeps; may
+ * wait for pages that are busy (being migrated or faulted) to settle.
+ */
 void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win);
 /*
  * Attach the device-private pagemap whose first pages map 1:1 onto the
@@ -138,6 +189,7 @@ enum hmm_p2p_counter {
 	HMM_P2P_FALLBACK_UNREACHABLE, /* client cannot reach the BAR */
 	HMM_P2P_FALLBACK_REFUSED, /* provider callback returned an error */
 	HMM_P2P_FAULTED,	/* pages faulted by a fallback walk */
+	HMM_P2P_FALLBACK_UNDECLARED, /* pagemap not declared (or withdrawn) */
 	HMM_P2P_NR_COUNTERS,
 };
 

@@ -5,6 +5,7 @@
 
 #include <linux/kobject.h>
 #include <linux/list.h>
+#include <linux/rcupdate.h>
 
 #include "hmm_p2p.h"
 
@@ -24,11 +25,48 @@ struct hmm_p2p_provider {
 	hmm_p2p_alias_fn alias;
 	void *priv;
 	struct hmm_p2p_counters __percpu *counters;
+	bool warned_bad_alias;		/* said once that an alias was bad */
 	struct kobject kobj;		/* /sys/kernel/hmm_p2p/providers/<name> */
+};
+
+/* A declared device-private pfn range and the provider that aliases it. */
+struct hmm_p2p_pfn_range {
+	unsigned long start, end;	/* pfns, end exclusive */
+	struct dev_pagemap *pgmap;
+	struct hmm_p2p_provider *prov;
+};
+
+/*
+ * What the fault path reads: an immutable snapshot of the registry,
+ * replaced as a whole by writers. Readers hold hmm_p2p_srcu only while
+ * they translate pages (registry.c), never across a walk that may fault.
+ */
+struct hmm_p2p_snapshot {
+	struct rcu_head rcu;		/* freed after a grace period */
+	unsigned int nr_owners;		/* distinct provider owners */
+	void *owners[HMM_P2P_MAX_PROVIDERS];
+	unsigned int nr_providers;
+	struct hmm_p2p_provider *providers[HMM_P2P_MAX_PROVIDERS];
+	unsigned int nr_ranges;		/* sorted by start */
+	struct hmm_p2p_pfn_range ranges[];
 };
 
 extern const char *const hmm_p2p_counter_names[HMM_P2P_NR_COUNTERS];
 
+/* registry.c */
+void hmm_p2p_count(struct hmm_p2p_provider *prov, enum hmm_p2p_counter c,
+		   u64 n);
+unsigned int hmm_p2p_foreign_owners(void *caller_owner, void **owners);
+const struct hmm_p2p_snapshot *hmm_p2p_translate_begin(int *idx);
+void hmm_p2p_translate_end(int idx);
+const struct hmm_p2p_pfn_range *
+hmm_p2p_snapshot_find(const struct hmm_p2p_snapshot *s, unsigned long pfn);
+void hmm_p2p_registry_exit(void);
+
+/* fault.c */
+bool hmm_p2p_enabled(void);
+
+/* sysfs.c */
 int hmm_p2p_sysfs_init(void);
 void hmm_p2p_sysfs_exit(void);
 /* 0, or an errno with @prov freed. */

@@ -14,11 +14,15 @@
  *  - ib_umem_odp_get(): when it returns an ODP umem of a selected mlx5
  *    device registered with IB_ACCESS_RELAXED_ORDERING, remember "this task
  *    wants ATS for its next mkey on this device";
- *  - ib_frmr_pool_pop(): for that task and device, set key.ats before the
- *    original. ATS mkeys live in their own pool, and the MR returns its
- *    mkey there on deregistration (its key says ats), so no other MR gets
- *    one. A device that cannot do ATS makes mlx5 refuse that key
- *    (-EOPNOTSUPP): the MR then gets the stock mkey;
+ *  - ib_frmr_pool_pop(): the first pop of that task on that device takes
+ *    the wish, and sets key.ats before the original only if the key is the
+ *    one of that umem (its number of DMA blocks at the umem's own page
+ *    size: mr->umem is set only after the pop), so a wish whose
+ *    registration never reached its pop can reach no other MR. ATS mkeys
+ *    live in their own pool, and the MR returns its mkey there on
+ *    deregistration (its key says ats), so no other MR gets one. A device
+ *    that cannot do ATS makes mlx5 refuse that key (-EOPNOTSUPP): the MR
+ *    then gets the stock mkey;
  *  - ib_umem_release(): a umem released before any pop (an error path)
  *    takes its wish along.
  *
@@ -107,29 +111,24 @@ static void ats_wish_add(struct ib_umem_odp *odp, struct ib_device *device)
 }
 
 /*
- * Remove current's wishes that match @device (any if NULL) and @umem (any
- * if NULL); true if there was one.
+ * Remove the wishes for @umem (of any task: the umem is going away), or all
+ * of current's when @umem is NULL.
  */
-static bool ats_wish_take(struct ib_device *device, struct ib_umem *umem)
+static void ats_wish_drop(struct ib_umem *umem)
 {
 	struct ats_wish *w, *tmp;
-	bool found = false;
 
 	if (!atomic_read(&ats_nr_wishes))
-		return false;
+		return;
 	spin_lock(&ats_lock);
 	list_for_each_entry_safe(w, tmp, &ats_wishes, node) {
-		if (w->task != current ||
-		    (device && w->device != device) ||
-		    (umem && &w->odp->umem != umem))
+		if (umem ? &w->odp->umem != umem : w->task != current)
 			continue;
 		list_del(&w->node);
 		atomic_dec(&ats_nr_wishes);
 		kfree(w);
-		found = true;
 	}
 	spin_unlock(&ats_lock);
-	return found;
 }
 
 static void ats_wishes_free(void)
@@ -161,7 +160,7 @@ ats_umem_odp_get(struct ib_device *device, unsigned long addr, size_t size,
 
 	idx = srcu_read_lock(&ats_srcu);
 	/* A new registration: whatever this task wished before is stale. */
-	ats_wish_take(NULL, NULL);
+	ats_wish_drop(NULL);
 	odp = ib_umem_odp_get(device, addr, size, access, ops);
 	if (!IS_ERR(odp) && ats_wanted(device, access))
 		ats_wish_add(odp, device);
@@ -169,12 +168,41 @@ ats_umem_odp_get(struct ib_device *device, unsigned long addr, size_t size,
 	return odp;
 }
 
+/*
+ * Take current's wish for @device, whatever it is: the pop that follows
+ * ib_umem_odp_get() in a registration is the first one. True if it was made
+ * for the MR being popped: the key counts the umem's DMA blocks at its own
+ * page size, as ib_umem_find_best_pgsz() gives it for an ODP umem.
+ */
+static bool ats_wish_take_for_pop(struct ib_device *device, struct ib_mr *mr)
+{
+	struct ats_wish *w, *tmp;
+	bool match = false;
+
+	if (!atomic_read(&ats_nr_wishes))
+		return false;
+	spin_lock(&ats_lock);
+	list_for_each_entry_safe(w, tmp, &ats_wishes, node) {
+		if (w->task != current || w->device != device)
+			continue;
+		match = mr->frmr.key.num_dma_blocks ==
+			ib_umem_num_dma_blocks(&w->odp->umem,
+					       BIT(w->odp->page_shift));
+		list_del(&w->node);
+		atomic_dec(&ats_nr_wishes);
+		kfree(w);
+		break;
+	}
+	spin_unlock(&ats_lock);
+	return match;
+}
+
 static int ats_frmr_pool_pop(struct ib_device *device, struct ib_mr *mr)
 {
 	int idx, ret;
 
 	idx = srcu_read_lock(&ats_srcu);
-	if (!ats_wish_take(device, NULL) || mr->frmr.key.ats) {
+	if (!ats_wish_take_for_pop(device, mr) || mr->frmr.key.ats) {
 		ret = ib_frmr_pool_pop(device, mr);
 		goto out;
 	}
@@ -199,7 +227,7 @@ static void ats_umem_release(struct ib_umem *umem)
 
 	idx = srcu_read_lock(&ats_srcu);
 	if (umem)
-		ats_wish_take(NULL, umem);
+		ats_wish_drop(umem);
 	ib_umem_release(umem);
 	srcu_read_unlock(&ats_srcu, idx);
 }
@@ -224,7 +252,7 @@ const char *odp_ats_unsupported_reason(void)
 void odp_ats_remove(void)
 {
 	hmm_p2p_hooks_remove(ats_hooks, ARRAY_SIZE(ats_hooks));
-	synchronize_srcu(&ats_srcu);
+	hmm_p2p_hooks_quiesce(&ats_srcu);
 	ats_wishes_free();
 }
 

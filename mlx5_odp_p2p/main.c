@@ -12,9 +12,10 @@
  *    original;
  *  - the fault entry it uses (hmm_range_fault_unlocked_timeout() on 7.3,
  *    hmm_range_fault() before): when called by that task for that umem's
- *    notifier, fault through hmm_p2p_range_fault() with the ib device's DMA
- *    device as client (NULL for rxe, which copies with the CPU); every
- *    other caller gets the original untouched;
+ *    notifier, fault through hmm-p2p's variant of the same entry (which
+ *    keeps its lock drop, fatal signals and retry budget) with the ib
+ *    device's DMA device as client (NULL for rxe, which copies with the
+ *    CPU); every other caller gets the original untouched;
  *  - ib_umem_odp_unmap_dma_pages(): P2P slots lose their WRITE bit before
  *    the original unmaps them, so an alias page is never set_page_dirty()'d
  *    like a normal page.
@@ -23,7 +24,9 @@
  * is P2P-aware, and hmm-p2p only hands out aliases the client can reach, so
  * the fallback (migration) is decided page by page before the driver sees
  * anything. Invalidation needs nothing from us: a migration of the page
- * invalidates the umem's notifier like any other.
+ * invalidates the umem's notifier like any other, and a provider keeps its
+ * BAR window until its pages have left VRAM (the lifetime contract in
+ * hmm_p2p.h).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -119,8 +122,9 @@ MODULE_PARM_DESC(devices,
 #if ODP_P2P_SUPPORTED
 
 /*
- * Replacements may sleep (they fault pages); unloading waits for the ones
- * in flight after the hooks are gone, so no task runs our text afterwards.
+ * Every replacement runs its body inside a read section of this: unloading
+ * waits for the ones in flight after the hooks are gone, and for the tasks
+ * still on their way out (hmm_p2p_hooks_quiesce()).
  */
 DEFINE_STATIC_SRCU(odp_srcu);
 
@@ -180,16 +184,13 @@ static struct odp_fault_ctx *ctx_find(struct hmm_range *range)
 	return found;
 }
 
-static int odp_p2p_fault_locked(struct hmm_range *range,
-				struct odp_fault_ctx *ctx)
+/* After a fault: has any alias ever reached an ODP umem? */
+static void odp_note_aliases(int ret)
 {
-	int ret = hmm_p2p_range_fault(range, ctx->client);
-
 	/* Summing the per-CPU counter is not free: only until it is set. */
 	if (!ret && !READ_ONCE(odp_aliases_seen) &&
 	    hmm_p2p_counter_read(NULL, HMM_P2P_ALIASES))
 		WRITE_ONCE(odp_aliases_seen, true);
-	return ret;
 }
 
 /* ---- the hooks ---------------------------------------------------------- */
@@ -216,36 +217,12 @@ static int odp_map_dma_and_lock(struct ib_umem_odp *umem_odp, u64 user_virt,
 
 #ifdef HMM_P2P_HAVE_HMM_RANGE_FAULT_UNLOCKED_TIMEOUT
 /*
- * The same contract as the original (mm/hmm.c): takes the mmap lock itself,
- * refreshes notifier_seq, retries -EBUSY until @timeout jiffies (0: forever).
- * It does not let handle_mm_fault() drop the lock: hmm_p2p_range_fault()
- * runs on the locked hmm_range_fault(), as 7.2 and earlier always did.
+ * 7.3: ib_umem_odp faults through hmm_range_fault_unlocked_timeout(), which
+ * lets handle_mm_fault() drop the mmap lock (ODP over userfaultfd memory
+ * needs it) and honours fatal signals. hmm_p2p's unlocked variant keeps all
+ * of that; only the device-private pages it can alias are answered
+ * differently.
  */
-static int odp_p2p_fault_unlocked(struct hmm_range *range,
-				  unsigned long timeout,
-				  struct odp_fault_ctx *ctx)
-{
-	struct mm_struct *mm = range->notifier->mm;
-	unsigned long deadline = jiffies + timeout;
-	int ret;
-
-	do {
-		range->notifier_seq = mmu_interval_read_begin(range->notifier);
-		ret = mmap_read_lock_killable(mm);
-		if (ret)
-			return ret;
-		if (check_stable_address_space(mm)) {
-			mmap_read_unlock(mm);
-			return -EFAULT;
-		}
-		ret = odp_p2p_fault_locked(range, ctx);
-		mmap_read_unlock(mm);
-		if (ret == -EBUSY && timeout && time_after(jiffies, deadline))
-			break;
-	} while (ret == -EBUSY);
-	return ret;
-}
-
 static int odp_fault_entry(struct hmm_range *range, unsigned long timeout)
 {
 	struct odp_fault_ctx *ctx;
@@ -253,10 +230,13 @@ static int odp_fault_entry(struct hmm_range *range, unsigned long timeout)
 
 	idx = srcu_read_lock(&odp_srcu);
 	ctx = ctx_find(range);
-	if (ctx)
-		ret = odp_p2p_fault_unlocked(range, timeout, ctx);
-	else
+	if (ctx) {
+		ret = hmm_p2p_range_fault_unlocked_timeout(range, timeout,
+							   ctx->client);
+		odp_note_aliases(ret);
+	} else {
 		ret = hmm_range_fault_unlocked_timeout(range, timeout);
+	}
 	srcu_read_unlock(&odp_srcu, idx);
 	return ret;
 }
@@ -272,7 +252,12 @@ static int odp_fault_entry(struct hmm_range *range)
 
 	idx = srcu_read_lock(&odp_srcu);
 	ctx = ctx_find(range);
-	ret = ctx ? odp_p2p_fault_locked(range, ctx) : hmm_range_fault(range);
+	if (ctx) {
+		ret = hmm_p2p_range_fault(range, ctx->client);
+		odp_note_aliases(ret);
+	} else {
+		ret = hmm_range_fault(range);
+	}
 	srcu_read_unlock(&odp_srcu, idx);
 	return ret;
 }
@@ -324,7 +309,7 @@ static void hooks_remove(void)
 {
 	hmm_p2p_hooks_remove(hooks, ARRAY_SIZE(hooks));
 	/* Replacements still running (they may sleep) finish before we go. */
-	synchronize_srcu(&odp_srcu);
+	hmm_p2p_hooks_quiesce(&odp_srcu);
 }
 
 static int hooks_install(void)

@@ -213,7 +213,6 @@ static int nvp2p_chunk_window(struct nvp2p_dev *nd, struct nvp2p_chunk *c)
 	u64 budget = pci_resource_len(pdev, expect) / 100 *
 		     min(READ_ONCE(bar1_percent), 100U);
 	resource_size_t phys;
-	unsigned long pfn;
 	int bar, ret;
 
 	c->over_budget = nd->bar1_used + size > budget;
@@ -246,15 +245,10 @@ static int nvp2p_chunk_window(struct nvp2p_dev *nd, struct nvp2p_chunk *c)
 		goto unmap;
 	}
 	/*
-	 * A window registered by an earlier load of this module stays
-	 * registered (device-managed) until nouveau unbinds; registering it
-	 * again would be refused with a warning.
+	 * A window registered by an earlier load of this module, or before
+	 * a suspend, stays registered (device-managed) until nouveau
+	 * unbinds: the helper reuses it when it is exactly this window.
 	 */
-	pfn = PHYS_PFN(phys);
-	if (pfn_valid(pfn) && is_zone_device_page(pfn_to_page(pfn))) {
-		ret = -EEXIST;
-		goto unmap;
-	}
 	ret = hmm_p2p_bar_window_init(&c->win, pdev, bar,
 				      phys - pci_resource_start(pdev, bar),
 				      size);
@@ -431,6 +425,12 @@ static void nvp2p_teardown(struct nvp2p_dev *nd)
 		nd->prov = NULL;
 	}
 	list_for_each_entry_safe(c, tmp, &nd->chunks, node) {
+		/*
+		 * The window goes only once no page of the chunk is left in
+		 * VRAM (the helper migrates them to RAM through it): aliases
+		 * handed out stay in NIC tables until then, and BAR1 is
+		 * nouveau's to remap afterwards.
+		 */
 		if (c->has_win)
 			hmm_p2p_bar_window_fini(&c->win);
 		nvp2p_unmap_bar1(c);

@@ -56,6 +56,18 @@ struct egpu {
 	struct rw_semaphore remove_sem;
 	bool dead;
 
+	struct list_head node;		/* egpu_gpus: peers for SET_REFUSE */
+
+	/*
+	 * The GPU's "device-memory lock": taken by migrate_to_ram() and held
+	 * around the PROVIDER changes, as a GPU driver holds its own lock
+	 * while it adds or removes device memory.
+	 */
+	struct mutex pagemap_lock;
+	bool pagemap_declared;		/* under pagemap_lock */
+	/* prov and win go away once: at TEARDOWN or at unbind. */
+	struct mutex teardown_lock;
+
 	struct hmm_p2p_bar_window win;
 	struct hmm_p2p_provider *prov;
 	struct resource *res;
@@ -67,6 +79,7 @@ struct egpu {
 	atomic_long_t in_use;
 
 	unsigned int refuse_modulo;	/* SET_REFUSE; READ_ONCE in alias */
+	unsigned int refuse_flags;	/* EGPU_REFUSE_*; READ_ONCE in alias */
 	struct egpu_stats stats;
 
 	/* Last: struct dev_pagemap ends with a flexible array. */
@@ -100,6 +113,8 @@ void egpu_put(struct egpu *gpu);
 struct page *egpu_alloc_dev_page(struct egpu *gpu);
 void *egpu_page_vram(struct egpu *gpu, struct page *page);
 bool egpu_owns_page(struct egpu *gpu, struct page *page);
+long egpu_ioctl_provider(struct egpu_file *f, void __user *arg);
+long egpu_teardown(struct egpu *gpu);
 
 /* egpu_edu.c */
 extern struct pci_driver egpu_edu_driver;
@@ -119,6 +134,9 @@ void egpu_evict_all(struct egpu *gpu);
 
 /* egpu_dma.c */
 long egpu_ioctl_edu_dma(struct egpu_file *f, void __user *arg);
+
+/* egpu_fault.c */
+long egpu_ioctl_fault(struct egpu_file *f, void __user *arg);
 
 /* egpu_selftest.c */
 long egpu_ioctl_selftest(struct egpu_file *f, void __user *arg);

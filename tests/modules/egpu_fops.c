@@ -126,10 +126,21 @@ static long egpu_ioctl_set_refuse(struct egpu_file *f, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.pad)
+	if (req.flags & ~EGPU_REFUSE_FLAGS)
 		return -EINVAL;
 	WRITE_ONCE(f->gpu->refuse_modulo, req.modulo);
+	WRITE_ONCE(f->gpu->refuse_flags, req.flags);
 	return 0;
+}
+
+/* PROVIDER TEARDOWN takes remove_sem itself; the other ops are live. */
+static bool egpu_is_teardown(unsigned int cmd, unsigned long arg)
+{
+	struct egpu_provider req;
+
+	return cmd == EGPU_IOC_PROVIDER &&
+	       !copy_from_user(&req, (void __user *)arg, sizeof(req)) &&
+	       req.op == EGPU_PROVIDER_TEARDOWN;
 }
 
 typedef long (*egpu_ioctl_fn)(struct egpu_file *f, void __user *arg);
@@ -147,6 +158,8 @@ static const struct {
 	{ EGPU_IOC_EDU_DMA, egpu_ioctl_edu_dma },
 	{ EGPU_IOC_API_SELFTEST, egpu_ioctl_selftest },
 	{ EGPU_IOC_SET_REFUSE, egpu_ioctl_set_refuse },
+	{ EGPU_IOC_FAULT, egpu_ioctl_fault },
+	{ EGPU_IOC_PROVIDER, egpu_ioctl_provider },
 };
 
 static egpu_ioctl_fn egpu_live_ioctl(unsigned int cmd)
@@ -172,6 +185,9 @@ static long egpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return egpu_ioctl_counters(f, uarg);
 	if (cmd == EGPU_IOC_INFO)
 		return egpu_ioctl_info(f, uarg);
+	if (egpu_is_teardown(cmd, arg))
+		return current->mm == f->notifier.mm ? egpu_teardown(gpu) :
+						       -EINVAL;
 
 	fn = egpu_live_ioctl(cmd);
 	if (!fn)

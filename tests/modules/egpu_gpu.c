@@ -13,11 +13,13 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/delay.h>
 #include <linux/idr.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 #include "hmm_p2p_compat.h"
 #include "egpu.h"
@@ -25,6 +27,10 @@
 #define EGPU_BAR 2
 
 static DEFINE_IDA(egpu_ida);
+
+/* Bound GPUs, for a provider that answers with a peer's alias. */
+static LIST_HEAD(egpu_gpus);
+static DEFINE_SPINLOCK(egpu_gpus_lock);
 
 /* ---- device page allocator ---------------------------------------------- */
 
@@ -106,25 +112,52 @@ static const struct dev_pagemap_ops egpu_pgmap_ops = {
 /* ---- hmm-p2p provider --------------------------------------------------- */
 
 /*
+ * A buggy provider: the P2PDMA page at the same offset of another GPU's
+ * window. The peer stays on the list, with its window, until its removal
+ * has taken it off under the lock.
+ */
+static int egpu_foreign_alias(struct egpu *gpu, u64 offset,
+			      unsigned long *alias_pfn)
+{
+	struct egpu *peer;
+	int ret = -ENODEV;
+
+	spin_lock(&egpu_gpus_lock);
+	list_for_each_entry(peer, &egpu_gpus, node) {
+		if (peer == gpu || offset >= peer->win.size)
+			continue;
+		*alias_pfn = peer->win.alias_base_pfn + (offset >> PAGE_SHIFT);
+		ret = 0;
+		break;
+	}
+	spin_unlock(&egpu_gpus_lock);
+	return ret;
+}
+
+/*
  * The helper's translation, except for the pages SET_REFUSE names: those
- * are refused so that the core's per-page fallback path gets exercised.
+ * are refused (or, with EGPU_REFUSE_FOREIGN, answered with another GPU's
+ * alias) so that the core's per-page fallback path gets exercised.
  */
 static int egpu_alias(void *priv, struct page *page, unsigned long *alias_pfn)
 {
 	struct egpu *gpu = priv;
 	unsigned int modulo = READ_ONCE(gpu->refuse_modulo);
+	unsigned int flags = READ_ONCE(gpu->refuse_flags);
 	u64 offset;
 	int ret;
 
-	if (modulo) {
-		ret = hmm_p2p_bar_window_offset(&gpu->win, page, &offset);
-		if (ret)
-			return ret;
-		if ((offset >> PAGE_SHIFT) % modulo == 0) {
-			atomic64_inc(&gpu->stats.alias_refused);
-			return -EACCES;
-		}
+	if (!modulo && !flags)
+		return hmm_p2p_bar_window_alias(&gpu->win, page, alias_pfn);
+	ret = hmm_p2p_bar_window_offset(&gpu->win, page, &offset);
+	if (ret)
+		return ret;
+	if (modulo && (offset >> PAGE_SHIFT) % modulo == 0) {
+		atomic64_inc(&gpu->stats.alias_refused);
+		return -EACCES;
 	}
+	if (flags & EGPU_REFUSE_FOREIGN)
+		return egpu_foreign_alias(gpu, offset, alias_pfn);
 	return hmm_p2p_bar_window_alias(&gpu->win, page, alias_pfn);
 }
 
@@ -150,7 +183,78 @@ static int egpu_register_provider(struct egpu *gpu)
 		hmm_p2p_unregister_provider(gpu->prov);
 		gpu->prov = NULL;
 	}
+	gpu->pagemap_declared = !ret;
 	return ret;
+}
+
+/* PROVIDER WITHDRAW / DECLARE, with the pagemap lock held first. */
+static int egpu_pagemap_change(struct egpu *gpu, bool declare,
+			       unsigned int hold_ms)
+{
+	int ret = 0;
+
+	mutex_lock(&gpu->pagemap_lock);
+	if (hold_ms)
+		msleep(hold_ms);
+	if (gpu->pagemap_declared == declare)
+		ret = -EALREADY;
+	else if (declare)
+		ret = hmm_p2p_provider_add_pagemap(gpu->prov, &gpu->pgmap);
+	else
+		hmm_p2p_provider_remove_pagemap(gpu->prov, &gpu->pgmap);
+	if (!ret)
+		gpu->pagemap_declared = declare;
+	mutex_unlock(&gpu->pagemap_lock);
+	return ret;
+}
+
+long egpu_ioctl_provider(struct egpu_file *f, void __user *arg)
+{
+	struct egpu_provider req;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.hold_ms > 10000)
+		return -EINVAL;
+	switch (req.op) {
+	case EGPU_PROVIDER_WITHDRAW:
+		return egpu_pagemap_change(f->gpu, false, req.hold_ms);
+	case EGPU_PROVIDER_DECLARE:
+		return egpu_pagemap_change(f->gpu, true, req.hold_ms);
+	default:
+		/* TEARDOWN is dispatched before the live commands. */
+		return -EINVAL;
+	}
+}
+
+/*
+ * The provider goes, the device stays bound: what unloading a provider
+ * module does. No alias lookup after unregistering; the window helper
+ * moves what is still in VRAM to RAM before the window goes.
+ */
+static void egpu_provider_down(struct egpu *gpu)
+{
+	mutex_lock(&gpu->teardown_lock);
+	hmm_p2p_unregister_provider(gpu->prov);
+	gpu->prov = NULL;
+	hmm_p2p_bar_window_fini(&gpu->win);
+	mutex_unlock(&gpu->teardown_lock);
+}
+
+/* PROVIDER TEARDOWN; called without remove_sem (it takes it for write). */
+long egpu_teardown(struct egpu *gpu)
+{
+	down_write(&gpu->remove_sem);
+	if (gpu->dead) {
+		up_write(&gpu->remove_sem);
+		return -ENODEV;
+	}
+	gpu->dead = true;
+	up_write(&gpu->remove_sem);
+	egpu_provider_down(gpu);
+	dev_info(&gpu->pdev->dev, "provider %s torn down, device still bound\n",
+		 gpu->prov_name);
+	return 0;
 }
 
 /* ---- setup and teardown ------------------------------------------------- */
@@ -244,6 +348,9 @@ static struct egpu *egpu_create(struct pci_dev *pdev, size_t size)
 	kref_init(&gpu->kref);
 	init_rwsem(&gpu->remove_sem);
 	spin_lock_init(&gpu->alloc_lock);
+	mutex_init(&gpu->pagemap_lock);
+	mutex_init(&gpu->teardown_lock);
+	INIT_LIST_HEAD(&gpu->node);
 	gpu->pdev = pci_dev_get(pdev);
 	snprintf(gpu->prov_name, sizeof(gpu->prov_name), "egpu-%s",
 		 pci_name(pdev));
@@ -312,6 +419,9 @@ static int egpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_memory;
 
 	pci_set_drvdata(pdev, gpu);
+	spin_lock(&egpu_gpus_lock);
+	list_add_tail(&gpu->node, &egpu_gpus);
+	spin_unlock(&egpu_gpus_lock);
 	dev_info(&pdev->dev, "/dev/%s: %zu MiB of VRAM, provider %s\n",
 		 gpu->misc_name, size >> 20, gpu->prov_name);
 	return 0;
@@ -329,10 +439,11 @@ err_put:
 }
 
 /*
- * Order matters: no new opener, no ioctl in flight, no new hmm-p2p user
- * of our aliases (unregistering waits for the ones in flight), then every
- * page still in VRAM goes back to RAM so the processes keep their data,
- * and only then the pagemap and the window go away.
+ * Order matters: no new opener, no ioctl in flight, no peer answering with
+ * our window, no new hmm-p2p user of our aliases, then every page still in
+ * VRAM goes back to RAM so the processes keep their data, and only then the
+ * pagemap and the window go away (the window helper would evict what is
+ * left, but our own copy keeps our counters).
  */
 static void egpu_remove(struct pci_dev *pdev)
 {
@@ -344,12 +455,18 @@ static void egpu_remove(struct pci_dev *pdev)
 	gpu->dead = true;
 	up_write(&gpu->remove_sem);
 
+	spin_lock(&egpu_gpus_lock);
+	list_del_init(&gpu->node);
+	spin_unlock(&egpu_gpus_lock);
+
+	mutex_lock(&gpu->teardown_lock);
 	hmm_p2p_unregister_provider(gpu->prov);
 	gpu->prov = NULL;
-
-	egpu_evict_all(gpu);
+	if (gpu->win.kaddr)
+		egpu_evict_all(gpu);
+	mutex_unlock(&gpu->teardown_lock);
+	egpu_provider_down(gpu);
 	egpu_pagemap_fini(gpu);
-	hmm_p2p_bar_window_fini(&gpu->win);
 	ida_free(&egpu_ida, gpu->index);
 	dev_info(&pdev->dev, "/dev/%s removed\n", gpu->misc_name);
 	egpu_put(gpu);

@@ -191,8 +191,11 @@ vm_fault_t egpu_migrate_to_ram(struct vm_fault *vmf)
 	};
 	int ret;
 
+	/* Like a driver's device-memory lock (see PROVIDER). */
+	mutex_lock(&gpu->pagemap_lock);
 	ret = egpu_chunk_to_ram(gpu, &args, &gpu->stats.migrate_to_ram_fault,
 				NULL);
+	mutex_unlock(&gpu->pagemap_lock);
 	if (ret == -ENOMEM)
 		return VM_FAULT_OOM;
 	return ret ? VM_FAULT_SIGBUS : 0;

@@ -25,6 +25,7 @@
 #define EGPU_MAX_LEN		0x40000000ULL	/* 1 GiB: migrations, TOUCH */
 #define EGPU_MAX_READ_LEN	0x400000ULL	/* 4 MiB: READ_VRAM */
 #define EGPU_MAX_DMA_LEN	0x40000ULL	/* EDU_DMA: 64 pages of 4 KiB */
+#define EGPU_MAX_FAULT_LEN	0x400000ULL	/* FAULT: 4 MiB */
 #define EGPU_MAX_CLIENTS	8
 #define EGPU_NAME_LEN		32
 
@@ -127,10 +128,18 @@ struct egpu_selftest {
 	__u32 pad;
 };
 
-/* SET_REFUSE: refuse the alias of device pages whose number % modulo == 0. */
+/*
+ * SET_REFUSE: refuse the alias of device pages whose number % modulo == 0.
+ * With EGPU_REFUSE_FOREIGN the alias callback answers the other pages with
+ * the P2PDMA page at the same offset of another GPU's window (a buggy
+ * provider), when another GPU is bound.
+ */
+#define EGPU_REFUSE_FOREIGN	0x1U
+#define EGPU_REFUSE_FLAGS	EGPU_REFUSE_FOREIGN
+
 struct egpu_refuse {
 	__u32 modulo;		/* 0: refuse nothing */
-	__u32 pad;
+	__u32 flags;		/* EGPU_REFUSE_* */
 };
 
 struct egpu_info {
@@ -139,6 +148,57 @@ struct egpu_info {
 	__u64 vram_size;
 	__u32 index;		/* N of /dev/hmm_p2p_egpu<N> */
 	__u32 pad;
+};
+
+/*
+ * FAULT: hmm_p2p_range_fault() over the range for a client, as an ODP
+ * driver would do it (under the file's notifier), and what came back; no
+ * data moves. The client is an edu (@client is its index, as for EDU_DMA),
+ * none (a client that accesses memory with the CPU, like rdma_rxe), or this
+ * GPU's misc device: a device that is not PCI but has a PCI parent.
+ * EGPU_FAULT_UNLOCKED faults with hmm_p2p_range_fault_unlocked_timeout()
+ * (which may drop the mmap lock, as 7.3's ODP does) instead of the locked
+ * call. Bad kind or client: -EINVAL / -ENODEV.
+ */
+#define EGPU_FAULT_CLIENT_EDU		0
+#define EGPU_FAULT_CLIENT_CPU		1
+#define EGPU_FAULT_CLIENT_NON_PCI	2
+
+#define EGPU_FAULT_WRITE	0x1U
+#define EGPU_FAULT_UNLOCKED	0x2U
+#define EGPU_FAULT_FLAGS	(EGPU_FAULT_WRITE | EGPU_FAULT_UNLOCKED)
+
+struct egpu_fault {
+	__u64 addr;
+	__u64 len;
+	__u32 client_kind;	/* EGPU_FAULT_CLIENT_* */
+	__u32 client;		/* edu index for EGPU_FAULT_CLIENT_EDU */
+	__u32 flags;		/* EGPU_FAULT_* */
+	__u32 pad;
+	__u64 valid;		/* out: slots with HMM_PFN_VALID */
+	__u64 aliases;		/* out: of which P2PDMA pages */
+	__u64 device_private;	/* out: of which device-private pages */
+	__u64 retries;		/* out: -EBUSY and notifier retries */
+};
+
+/*
+ * PROVIDER: change what this GPU tells hmm-p2p, as a GPU driver would at
+ * run time. WITHDRAW and DECLARE remove and add its device-private pagemap
+ * (-EALREADY if that is its state already); they first hold the GPU's
+ * pagemap lock for @hold_ms, a lock its migrate_to_ram() takes too (like a
+ * driver's device-memory lock). TEARDOWN unregisters the provider and
+ * gives its BAR window back while the device stays bound (like unloading a
+ * provider module): pages still in VRAM move to RAM first, every later
+ * command but COUNTERS and INFO fails with -ENODEV, and unbinding and
+ * rebinding the device brings the GPU back.
+ */
+#define EGPU_PROVIDER_WITHDRAW	0
+#define EGPU_PROVIDER_DECLARE	1
+#define EGPU_PROVIDER_TEARDOWN	2
+
+struct egpu_provider {
+	__u32 op;		/* EGPU_PROVIDER_* */
+	__u32 hold_ms;		/* at most 10000 */
 };
 
 #define EGPU_IOC_MAGIC	0xE6
@@ -152,5 +212,7 @@ struct egpu_info {
 #define EGPU_IOC_API_SELFTEST	_IOWR(EGPU_IOC_MAGIC, 0x07, struct egpu_selftest)
 #define EGPU_IOC_SET_REFUSE	_IOWR(EGPU_IOC_MAGIC, 0x08, struct egpu_refuse)
 #define EGPU_IOC_INFO		_IOWR(EGPU_IOC_MAGIC, 0x09, struct egpu_info)
+#define EGPU_IOC_FAULT		_IOWR(EGPU_IOC_MAGIC, 0x0a, struct egpu_fault)
+#define EGPU_IOC_PROVIDER	_IOWR(EGPU_IOC_MAGIC, 0x0b, struct egpu_provider)
 
 #endif /* EGPU_UAPI_H */

@@ -159,7 +159,7 @@ TEST(bad_fields)
 	uint8_t *buf = map_pages(2), *out = malloc(2 * PG), resident[1];
 	struct egpu_migrate m = { (uintptr_t)buf, PG, 0, 1 };
 	struct egpu_touch t = { .addr = (uintptr_t)buf, .len = PG, .flags = 2 };
-	struct egpu_refuse rf = { 1, 1 };
+	struct egpu_refuse rf = { 1, 0x80 };	/* an unknown flag */
 	struct egpu_edu_dma d;
 	int kmsg = open_kmsg();
 	uint64_t moved;

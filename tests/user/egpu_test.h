@@ -33,16 +33,28 @@ static inline int egpu_open(int n)
 	return open(path, O_RDWR | O_CLOEXEC);
 }
 
-/* Open GPU @n or skip; any refusal left by an earlier test is cleared. */
+static inline int egpu_provider(int fd, unsigned int op, unsigned int hold_ms)
+{
+	struct egpu_provider p = { op, hold_ms };
+
+	return egpu_ioctl(fd, EGPU_IOC_PROVIDER, &p);
+}
+
+/*
+ * Open GPU @n or skip; whatever an earlier test changed is undone: no
+ * refusal, the pagemap declared to hmm-p2p.
+ */
 static inline int egpu_open_or_skip(int n)
 {
 	struct egpu_refuse r = { 0, 0 };
-	int fd = egpu_open(n);
+	int fd = egpu_open(n), ret;
 
 	if (fd < 0)
 		SKIP("/dev/hmm_p2p_egpu%d: %s (is hmm_p2p_egpu loaded and the GPU bound?)",
 		     n, strerror(errno));
 	ASSERT_EQ(egpu_ioctl(fd, EGPU_IOC_SET_REFUSE, &r), 0);
+	ret = egpu_provider(fd, EGPU_PROVIDER_DECLARE, 0);
+	ASSERT_TRUE(ret == 0 || ret == -EALREADY);
 	return fd;
 }
 
@@ -145,16 +157,32 @@ static inline int egpu_dma(int fd, unsigned int client, unsigned int dir,
 	return ret;
 }
 
+/* FAULT for a client of @kind (EGPU_FAULT_CLIENT_*); *@out gets the counts. */
+static inline int egpu_fault(int fd, unsigned int kind, unsigned int client,
+			     unsigned int flags, void *addr, size_t len,
+			     struct egpu_fault *out)
+{
+	struct egpu_fault f = {
+		.addr = (uintptr_t)addr, .len = len, .client_kind = kind,
+		.client = client, .flags = flags,
+	};
+	int ret = egpu_ioctl(fd, EGPU_IOC_FAULT, &f);
+
+	if (out)
+		*out = f;
+	return ret;
+}
+
 /* ---- hmm-p2p counters ---------------------------------------------- */
 
 enum {
 	P2P_WALKS, P2P_PAGES, P2P_ALIASES, P2P_UNREACHABLE, P2P_REFUSED,
-	P2P_FAULTED, P2P_NR
+	P2P_FAULTED, P2P_UNDECLARED, P2P_NR
 };
 
 static const char *const p2p_names[P2P_NR] = {
 	"walks", "pages", "aliases", "fallback_unreachable",
-	"fallback_refused", "faulted",
+	"fallback_refused", "faulted", "fallback_undeclared",
 };
 
 struct p2p_counters {
@@ -206,8 +234,10 @@ static inline struct p2p_counters p2p_delta(const struct p2p_counters *before,
 static inline void p2p_log(const char *what, const struct p2p_counters *d)
 {
 	TH_LOG("%s: walks %" PRIu64 " pages %" PRIu64 " aliases %" PRIu64
-	       " unreachable %" PRIu64 " refused %" PRIu64 " faulted %" PRIu64,
-	       what, d->v[0], d->v[1], d->v[2], d->v[3], d->v[4], d->v[5]);
+	       " unreachable %" PRIu64 " refused %" PRIu64 " faulted %" PRIu64
+	       " undeclared %" PRIu64,
+	       what, d->v[0], d->v[1], d->v[2], d->v[3], d->v[4], d->v[5],
+	       d->v[6]);
 }
 
 /* ---- buffers ----------------------------------------------------------- */

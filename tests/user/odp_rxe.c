@@ -10,217 +10,20 @@
  * Needs: modules hmm_p2p, hmm_p2p_egpu, mlx5_odp_p2p devices=rxe, and an
  * rxe device named rxe_lo on lo (tests/vm/run-suite sets them up).
  */
-#include <infiniband/verbs.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include "tap.h"
 #include "egpu_test.h"
+#include "rxe_test.h"
 
-#define RXE_DEV "rxe_lo"
 #define NPAGES 8
 #define LEN (NPAGES * PG)
-#define CONSUMER "/sys/module/mlx5_odp_p2p/parameters/"
-#define ODP_ACCESS (IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE |     \
-		    IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ | \
-		    IBV_ACCESS_REMOTE_ATOMIC)
-
-struct rdma {
-	struct ibv_context *ctx;
-	struct ibv_pd *pd;
-	struct ibv_cq *cq;
-	struct ibv_qp *qa, *qb;
-	union ibv_gid gid;
-	int gid_index;
-	struct ibv_mr *host_mr;	/* qa's local buffer, host memory, pinned */
-	void *host;
-};
-
-static struct ibv_context *open_rxe(void)
-{
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	struct ibv_context *ctx = NULL;
-	int i;
-
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), RXE_DEV))
-			ctx = ibv_open_device(list[i]);
-	if (list)
-		ibv_free_device_list(list);
-	return ctx;
-}
-
-/* The RoCEv2 GID of 127.0.0.1 (::ffff:127.0.0.1). */
-static int find_loopback_gid(struct rdma *r)
-{
-	static const uint8_t v4_lo[16] = { [10] = 0xff, [11] = 0xff,
-					    [12] = 127, [15] = 1 };
-	struct ibv_port_attr port;
-	int i;
-
-	if (ibv_query_port(r->ctx, 1, &port))
-		return -1;
-	for (i = 0; i < port.gid_tbl_len; i++) {
-		if (ibv_query_gid(r->ctx, 1, i, &r->gid))
-			continue;
-		if (!memcmp(r->gid.raw, v4_lo, 16)) {
-			r->gid_index = i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static struct ibv_qp *create_qp(struct rdma *r)
-{
-	struct ibv_qp_init_attr attr = {
-		.send_cq = r->cq, .recv_cq = r->cq, .qp_type = IBV_QPT_RC,
-		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
-			 .max_send_sge = 1, .max_recv_sge = 1 },
-	};
-
-	return ibv_create_qp(r->pd, &attr);
-}
-
-static int connect_qp(struct rdma *r, struct ibv_qp *qp, uint32_t remote)
-{
-	struct ibv_qp_attr a = {
-		.qp_state = IBV_QPS_INIT, .port_num = 1,
-		.qp_access_flags = IBV_ACCESS_REMOTE_WRITE |
-				   IBV_ACCESS_REMOTE_READ |
-				   IBV_ACCESS_REMOTE_ATOMIC,
-	};
-
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
-			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTR;
-	/*
-	 * One packet per page: Debian 7.3's rxe ODP copy (__rxe_odp_mr_copy)
-	 * ignores the offset inside the page, so a packet that does not start
-	 * on a page boundary lands at the page's start (docs/rxe-odp-bug.md).
-	 * With 4096-byte packets on page-aligned buffers every byte is placed
-	 * right, on the stock path as with hmm-p2p.
-	 */
-	a.path_mtu = IBV_MTU_4096;
-	a.dest_qp_num = remote;
-	a.max_dest_rd_atomic = 1;
-	a.min_rnr_timer = 12;
-	a.ah_attr.is_global = 1;
-	a.ah_attr.grh.dgid = r->gid;
-	a.ah_attr.grh.sgid_index = r->gid_index;
-	a.ah_attr.grh.hop_limit = 1;
-	a.ah_attr.port_num = 1;
-	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
-			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
-			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
-		return -1;
-	memset(&a, 0, sizeof(a));
-	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.max_rd_atomic = 1;
-	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
-			     IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY |
-			     IBV_QP_SQ_PSN | IBV_QP_MAX_QP_RD_ATOMIC);
-}
-
-static void rdma_setup(struct rdma *r)
-{
-	r->ctx = open_rxe();
-	if (!r->ctx)
-		SKIP("no rdma device %s (rdma_rxe on lo)", RXE_DEV);
-	ASSERT_EQ(find_loopback_gid(r), 0);
-	r->pd = ibv_alloc_pd(r->ctx);
-	ASSERT_TRUE(r->pd);
-	r->cq = ibv_create_cq(r->ctx, 64, NULL, NULL, 0);
-	ASSERT_TRUE(r->cq);
-	r->qa = create_qp(r);
-	r->qb = create_qp(r);
-	ASSERT_TRUE(r->qa && r->qb);
-	ASSERT_EQ(connect_qp(r, r->qa, r->qb->qp_num), 0);
-	ASSERT_EQ(connect_qp(r, r->qb, r->qa->qp_num), 0);
-	r->host = map_pages(NPAGES);
-	r->host_mr = ibv_reg_mr(r->pd, r->host, LEN, IBV_ACCESS_LOCAL_WRITE);
-	ASSERT_TRUE(r->host_mr);
-}
-
-/* Wait for @n successful completions (30 s at most). */
-static void wait_wc(struct rdma *r, int n)
-{
-	struct ibv_wc wc;
-	int i;
-
-	for (i = 0; i < 30000000 && n; i++) {
-		int got = ibv_poll_cq(r->cq, 1, &wc);
-
-		ASSERT_GE(got, 0);
-		if (!got) {
-			usleep(1);
-			continue;
-		}
-		if (wc.status != IBV_WC_SUCCESS)
-			TH_LOG("completion: %s (opcode %d)",
-			       ibv_wc_status_str(wc.status), wc.opcode);
-		ASSERT_EQ(wc.status, IBV_WC_SUCCESS);
-		n--;
-	}
-	ASSERT_EQ(n, 0);
-}
-
-/* qa posts one RDMA operation against qb's memory @raddr/@rkey. */
-static void post(struct rdma *r, enum ibv_wr_opcode op, void *local,
-		 size_t len, uint64_t raddr, uint32_t rkey, uint64_t add,
-		 uint64_t swap)
-{
-	struct ibv_sge sge = { (uintptr_t)local, len, r->host_mr->lkey };
-	struct ibv_send_wr wr = { .sg_list = &sge, .num_sge = 1,
-				  .opcode = op, .send_flags = IBV_SEND_SIGNALED };
-	struct ibv_send_wr *bad;
-
-	if (op == IBV_WR_ATOMIC_FETCH_AND_ADD || op == IBV_WR_ATOMIC_CMP_AND_SWP) {
-		wr.wr.atomic.remote_addr = raddr;
-		wr.wr.atomic.rkey = rkey;
-		wr.wr.atomic.compare_add = add;
-		wr.wr.atomic.swap = swap;
-	} else {
-		wr.wr.rdma.remote_addr = raddr;
-		wr.wr.rdma.rkey = rkey;
-	}
-	ASSERT_EQ(ibv_post_send(r->qa, &wr, &bad), 0);
-	wait_wc(r, 1);
-}
-
-/* rdma_rxe has ODP from Linux 6.15 on (commit d03fb5c6599e). */
-static void odp_or_skip(void)
-{
-	struct ibv_device_attr_ex attr = {};
-	struct ibv_context *ctx = open_rxe();
-
-	if (!ctx)
-		SKIP("no rdma device %s (rdma_rxe on lo)", RXE_DEV);
-	ASSERT_EQ(ibv_query_device_ex(ctx, NULL, &attr), 0);
-	ibv_close_device(ctx);
-	if (!(attr.odp_caps.general_caps & IBV_ODP_SUPPORT))
-		SKIP("%s has no ODP on this kernel", RXE_DEV);
-}
-
 /* A buffer in GPU @fd's memory (filled with @seed first), with an ODP MR. */
 static void *gpu_buffer(struct rdma *r, int fd, uint64_t seed,
 			struct ibv_mr **mr)
 {
-	void *g = map_pages(NPAGES);
-
-	fill_pages(g, NPAGES, seed);
-	if (fd >= 0)
-		ASSERT_EQ(egpu_migrate(fd, true, g, LEN, NULL), 0);
-	*mr = ibv_reg_mr(r->pd, g, LEN, ODP_ACCESS);
-	if (!*mr && errno == EOPNOTSUPP)
-		SKIP("%s has no ODP on this kernel", RXE_DEV);
-	ASSERT_TRUE(*mr);
-	return g;
+	return odp_gpu_buffer(r, fd, NPAGES, seed, mr);
 }
 
 /* The GPU's own view: every page resident in VRAM and equal to @want. */
@@ -249,17 +52,6 @@ static bool consumer_ats(void)
 		fclose(f);
 	}
 	return v == 'Y';
-}
-
-/* Configure the consumer; a no-op when it is not loaded. */
-static void consumer_set(const char *param, const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), CONSUMER "%s", param);
-	if (access(path, W_OK))
-		return;
-	ASSERT_EQ(write_file(path, val), 0);
 }
 
 /*
@@ -331,7 +123,7 @@ static void run_case(bool p2p, bool on_gpu)
 		SKIP("mlx5_odp_p2p is not loaded");
 	consumer_set("devices", "rxe");
 	consumer_set("enable", p2p ? "Y" : "N");
-	rdma_setup(&r);
+	rdma_setup(&r, NPAGES);
 	/* From before registration: its snapshot fault already aliases. */
 	c0 = egpu_counters(ctl);
 	p0 = p2p_read(NULL);
@@ -411,7 +203,7 @@ TEST(odp_rxe_toggle_unload_and_exit_mid_traffic)
 		/* The GPU serves the process that opened it: open our own. */
 		close(fd);
 		fd = egpu_open(0);
-		rdma_setup(&r);
+		rdma_setup(&r, NPAGES);
 		g = gpu_buffer(&r, fd, 0x99, &mr);
 		for (seed = 1;; seed++) {
 			fill_pages(r.host, NPAGES, seed);
@@ -465,7 +257,7 @@ TEST(odp_rxe_dereg_mid_traffic)
 		SKIP("mlx5_odp_p2p is not loaded");
 	consumer_set("devices", "rxe");
 	consumer_set("enable", "Y");
-	rdma_setup(&r);
+	rdma_setup(&r, NPAGES);
 	g = gpu_buffer(&r, fd, 0x55, &mr);
 	fill_pages(r.host, NPAGES, 0x66);
 	sge = (struct ibv_sge){ (uintptr_t)r.host, LEN, r.host_mr->lkey };

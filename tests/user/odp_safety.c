@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The fault path's contract seen from a consumer that keeps what it faulted:
+ * rdma_rxe's ODP memory regions hold pfns (aliases, with hmm-p2p) until an
+ * mmu notifier invalidates them, like a NIC's translation table.
+ *  - An alias never outlives the BAR window behind it: a provider that goes
+ *    away while the device stays bound gives its window back only after the
+ *    pages it aliases left VRAM, which invalidates the region.
+ *  - A page that needs a fault next to aliasable pages does not make them
+ *    migrate, on the path the consumer takes.
+ * Every byte moved is checked. Needs: hmm_p2p, hmm_p2p_egpu,
+ * mlx5_odp_p2p devices=rxe and rxe_lo (tests/vm/run-suite sets them up).
+ * The teardown test unbinds and rebinds GPU 0 to bring it back.
+ */
+#include "tap.h"
+#include "egpu_test.h"
+#include "rxe_test.h"
+
+#define NPAGES 8
+
+static int wait_open(int n, int seconds)
+{
+	int i, fd = -1;
+
+	for (i = 0; i < seconds * 10 && fd < 0; i++) {
+		fd = egpu_open(n);
+		if (fd < 0)
+			usleep(100000);
+	}
+	return fd;
+}
+
+/* Fill every byte of GPU @pci's free P2PDMA pool with 0xa5; 0 or -errno. */
+static int scribble_p2pmem(const char *pci, size_t len, void **map)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/p2pmem/allocate",
+		 pci);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (*map == MAP_FAILED)
+		return -errno;
+	memset(*map, 0xa5, len);
+	return 0;
+}
+
+/*
+ * The provider goes (its module unloads) while rxe holds aliases in an ODP
+ * MR and the device stays bound: the window it gives back may be handed to
+ * anyone through p2pmem/allocate. The next RDMA READ must fault again and
+ * return the data, never what was written into the freed window.
+ */
+TEST_TIMEOUT(teardown_while_an_odp_mr_holds_aliases, 300)
+{
+	int fd = egpu_open_or_skip(0), ret;
+	struct egpu_info info = egpu_info(fd);
+	struct p2p_counters p0, dp;
+	struct egpu_counters c;
+	struct rdma r = {};
+	struct ibv_mr *mr;
+	void *g, *p2pmem = MAP_FAILED;
+	bool torn = false;
+
+	if (access(CONSUMER "enable", W_OK))
+		SKIP("mlx5_odp_p2p is not loaded");
+	odp_or_skip();
+	consumer_set("devices", "rxe");
+	consumer_set("enable", "Y");
+	rdma_setup(&r, NPAGES);
+	/* rxe's registration snapshot already takes the aliases. */
+	p0 = p2p_read(NULL);
+	g = odp_gpu_buffer(&r, fd, NPAGES, 51, &mr);
+
+	/* rxe now holds aliases into the window. */
+	post(&r, IBV_WR_RDMA_READ, r.host, NPAGES * PG, (uintptr_t)g, mr->rkey,
+	     0, 0);
+	dp = p2p_delta(&p0, NULL);
+	ASSERT_TRUE(check_pages(r.host, NPAGES, 51, 0, "RDMA READ by P2P"));
+	ASSERT_GE(dp.v[P2P_ALIASES], NPAGES);
+
+	ret = egpu_provider(fd, EGPU_PROVIDER_TEARDOWN, 0);
+	torn = !ret;
+	/* From here on: no ASSERT before GPU 0 is rebound. */
+	EXPECT_EQ(ret, 0);
+	c = egpu_counters(fd);
+	EXPECT_EQ(c.dev_pages_in_use, 0);
+	ret = scribble_p2pmem(info.pci_name, info.vram_size, &p2pmem);
+	TH_LOG("p2pmem/allocate of the freed window: %d", ret);
+	EXPECT_EQ(ret, 0);
+
+	p0 = p2p_read(NULL);
+	memset(r.host, 0, NPAGES * PG);
+	EXPECT_EQ(post_status(&r, IBV_WR_RDMA_READ, r.host, NPAGES * PG,
+			      (uintptr_t)g, mr->rkey), IBV_WC_SUCCESS);
+	dp = p2p_delta(&p0, NULL);
+	p2p_log("RDMA READ after the teardown", &dp);
+	EXPECT_GE(dp.v[P2P_WALKS], 1);
+	EXPECT_TRUE(check_pages(r.host, NPAGES, 51, 0,
+				"RDMA READ after the teardown"));
+	EXPECT_TRUE(check_pages(g, NPAGES, 51, 0, "CPU view"));
+
+	if (p2pmem != MAP_FAILED)
+		EXPECT_EQ(munmap(p2pmem, info.vram_size), 0);
+	EXPECT_EQ(ibv_dereg_mr(mr), 0);
+	rdma_teardown(&r);
+	close(fd);
+	if (torn) {
+		EXPECT_EQ(write_file(SYSFS_EGPU_DRV "/unbind", info.pci_name), 0);
+		EXPECT_EQ(write_file(SYSFS_EGPU_DRV "/bind", info.pci_name), 0);
+		fd = wait_open(0, 20);
+		EXPECT_GE(fd, 0);
+		if (fd >= 0)
+			EXPECT_EQ(strcmp(egpu_info(fd).provider, info.provider), 0);
+	}
+}
+
+/*
+ * 2 MiB-aligned region without THP whose page 0 was never touched and
+ * whose pages 1-63 are in the GPU: one RDMA READ over all 64 pages (the
+ * consumer's fault covers them at once) aliases the 63 and migrates none.
+ * The MR is registered while all 64 are untouched, so its registration
+ * snapshot finds nothing and the READ's fault does all the work.
+ */
+TEST_TIMEOUT(odp_read_next_to_an_untouched_page, 300)
+{
+	const size_t n = 64, pmd = 2UL << 20;
+	int fd = egpu_open_or_skip(0);
+	struct egpu_counters c0, c1;
+	struct p2p_counters p0, dp;
+	struct rdma r = {};
+	uint8_t *raw, *buf;
+	struct ibv_mr *mr;
+	uint64_t moved;
+	size_t i;
+
+	if (access(CONSUMER "enable", W_OK))
+		SKIP("mlx5_odp_p2p is not loaded");
+	odp_or_skip();
+	consumer_set("devices", "rxe");
+	consumer_set("enable", "Y");
+	rdma_setup(&r, n);
+	raw = mmap(NULL, 2 * pmd, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(raw != MAP_FAILED);
+	buf = (uint8_t *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1));
+	ASSERT_EQ(madvise(buf, pmd, MADV_NOHUGEPAGE), 0);
+	mr = ibv_reg_mr(r.pd, buf, n * PG, ODP_ACCESS);
+	ASSERT_TRUE(mr);
+	fill_pages(buf + PG, n - 1, 52);
+	ASSERT_EQ(egpu_migrate(fd, true, buf + PG, (n - 1) * PG, &moved), 0);
+	ASSERT_EQ(moved, n - 1);
+
+	c0 = egpu_counters(fd);
+	p0 = p2p_read(NULL);
+	memset(r.host, 0xff, n * PG);
+	post(&r, IBV_WR_RDMA_READ, r.host, n * PG, (uintptr_t)buf, mr->rkey,
+	     0, 0);
+	dp = p2p_delta(&p0, NULL);
+	c1 = egpu_counters(fd);
+	p2p_log("RDMA READ", &dp);
+	EXPECT_EQ(egpu_to_ram(&c1) - egpu_to_ram(&c0), 0);
+	EXPECT_GE(dp.v[P2P_ALIASES], n - 1);
+	for (i = 0; i < PG; i++)
+		if (((uint8_t *)r.host)[i]) {
+			EXPECT_EQ(((uint8_t *)r.host)[i], 0);
+			break;
+		}
+	EXPECT_TRUE(check_pages((uint8_t *)r.host + PG, n - 1, 52, 0,
+				"RDMA READ of the GPU pages"));
+	EXPECT_EQ(ibv_dereg_mr(mr), 0);
+	rdma_teardown(&r);
+}
+
+TAP_MAIN()
