@@ -57,6 +57,19 @@ static inline unsigned long hmm_p2p_pfn_of(unsigned long hmm_pfn)
 	return hmm_pfn & ~(unsigned long)HMM_PFN_FLAGS;
 }
 
+/*
+ * Probe get_dev_pagemap_has_one_arg: a live reference on the pagemap of
+ * @pfn, or NULL (no ZONE_DEVICE memory there, or it is going away).
+ */
+static inline struct dev_pagemap *hmm_p2p_get_dev_pagemap(unsigned long pfn)
+{
+#ifdef HMM_P2P_GET_DEV_PAGEMAP_HAS_ONE_ARG
+	return get_dev_pagemap(pfn);
+#else
+	return get_dev_pagemap(pfn, NULL);
+#endif
+}
+
 /* Probe zone_device_page_init_has_pgmap_order: d245f9b4ab80, 12b2285bf3d1 (v6.19). */
 static inline void hmm_p2p_zone_device_page_init(struct page *page,
 						 struct dev_pagemap *pgmap)

@@ -43,8 +43,9 @@ int hmm_p2p_hooks_install(struct hmm_p2p_hook *const *hooks, unsigned int n);
 void hmm_p2p_hooks_remove(struct hmm_p2p_hook *const *hooks, unsigned int n);
 /*
  * After removing hooks whose replacements bracket their bodies with a read
- * section of @srcu (srcu_read_lock() first, srcu_read_unlock() last): wait
- * until no task runs a replacement any more, so the owner may unload.
+ * section of @srcu (nothing that sleeps before srcu_read_lock() or after
+ * srcu_read_unlock()): wait until no task runs a replacement any more, so
+ * the owner may unload.
  */
 struct srcu_struct;
 void hmm_p2p_hooks_quiesce(struct srcu_struct *srcu);

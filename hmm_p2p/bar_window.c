@@ -32,6 +32,11 @@
 
 /* ---- registration ---------------------------------------------------------- */
 
+/*
+ * Device memory is hot-added in subsections (2 MiB on x86): a window that
+ * does not start and end on one would reach check_pfn_span()'s "Misaligned"
+ * WARN in memory hotplug, so it is refused here.
+ */
 static bool window_valid(struct pci_dev *pdev, int bar, u64 bar_offset,
 			 size_t size)
 {
@@ -39,7 +44,9 @@ static bool window_valid(struct pci_dev *pdev, int bar, u64 bar_offset,
 
 	return pdev && bar >= 0 && bar < PCI_STD_NUM_BARS &&
 	       (pci_resource_flags(pdev, bar) & IORESOURCE_MEM) && size &&
-	       PAGE_ALIGNED(size) && PAGE_ALIGNED(bar_offset) &&
+	       IS_ALIGNED(size, SUBSECTION_SIZE) &&
+	       IS_ALIGNED(pci_resource_start(pdev, bar) + bar_offset,
+			  SUBSECTION_SIZE) &&
 	       !check_add_overflow(bar_offset, (u64)size, &end) &&
 	       end <= pci_resource_len(pdev, bar);
 }
@@ -152,8 +159,13 @@ EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_init);
 
 /* ---- eviction -------------------------------------------------------------- */
 
-/* Pages per migrate_device_range() call, aligned so no THP is cut in two. */
+/*
+ * Pages per migrate_device_range() call, aligned in pfn space so that no
+ * device-private folio (at most PMD-sized) is cut in two: such a folio would
+ * be skipped by every pass.
+ */
 #define EVICT_BATCH 512UL
+static_assert(PMD_SIZE / PAGE_SIZE <= EVICT_BATCH);
 /* How long fini waits for busy pages before it says so (then goes on). */
 #define EVICT_WARN_MS 10000U
 
@@ -240,11 +252,20 @@ static unsigned long evict_batch(const struct hmm_p2p_bar_window *win,
 	return busy;
 }
 
-/* One pass over the window's pages; returns how many stayed behind. */
+/*
+ * One pass over the window's pages; returns how many stayed behind. A large
+ * folio may straddle the window's end (the pagemap may be larger): the pass
+ * goes on to the batch boundary after it, within the pagemap, so the folio
+ * moves whole.
+ */
 static unsigned long evict_pass(const struct hmm_p2p_bar_window *win,
 				struct evict_batch *b)
 {
-	unsigned long npages = win->size >> PAGE_SHIFT, first, busy = 0;
+	unsigned long end_pfn = win->private_base_pfn + (win->size >> PAGE_SHIFT);
+	unsigned long npages = min(win->private_npages,
+				   ALIGN(end_pfn, EVICT_BATCH) -
+				   win->private_base_pfn);
+	unsigned long first, busy = 0;
 
 	for (first = 0; first < npages;) {
 		unsigned long pfn = win->private_base_pfn + first;
@@ -294,6 +315,7 @@ void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win)
 	pci_free_p2pmem(win->pdev, win->kaddr, win->size);
 	WRITE_ONCE(win->kaddr, NULL);
 	win->private_base_pfn = 0;
+	win->private_npages = 0;
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_fini);
 
@@ -314,6 +336,7 @@ int hmm_p2p_bar_window_attach(struct hmm_p2p_bar_window *win,
 		return -EINVAL;
 	}
 	win->private_base_pfn = PHYS_PFN(pgmap->range.start);
+	win->private_npages = range_len(&pgmap->range) >> PAGE_SHIFT;
 	return 0;
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_attach);

@@ -5,27 +5,34 @@
  * copied; it is built from the exported hmm_range_fault() in three steps:
  *
  *  1. Owner walks: hmm_range_fault() with no fault request and
- *     dev_private_owner set to each foreign owner in turn. They never fault,
- *     so nothing migrates and the mmap lock is never dropped. The first one
- *     writes straight into the caller's array: for present RAM that is
- *     already the answer, one walk as with hmm_range_fault().
- *  2. Translation: each device-private page found is aliased when its
- *     pagemap is declared, the client can map the provider's BAR and the
- *     provider agrees. Only this step reads the registry (registry.c): a walk
- *     that blocks (a stalled file, an unanswered userfaultfd) holds nothing
- *     that a provider change would wait for.
+ *     dev_private_owner set to each foreign owner in turn, into arrays of
+ *     our own. They never fault, so nothing migrates and the mmap lock is
+ *     never dropped. Online memory is told apart without touching a struct
+ *     page (pfn_to_online_page()); for present RAM that is the answer.
+ *  2. Translation: each ZONE_DEVICE pfn found is sorted while its pagemap
+ *     is known to be alive (a declared range, or a live reference), and a
+ *     device-private page is aliased when its pagemap is declared, the
+ *     client can map the provider's BAR and the provider agrees. Only this
+ *     step reads the registry (registry.c): a walk that blocks (a stalled
+ *     file, an unanswered userfaultfd) holds nothing that a provider change
+ *     would wait for.
  *  3. Fault runs: the slots that are not final (pages to fault, device-
  *     private pages that cannot be aliased, whatever an owner walk did not
- *     see) get their inputs back and are walked with the caller's own flags
- *     and owner, run by run. hmm faults every address from the first page
- *     that needs it to the end of its walk; runs keep that from reaching
- *     (and migrating) an aliasable page next to such a page.
+ *     see) are walked with the caller's own flags and owner, run by run.
+ *     hmm faults every address from the first page that needs it to the
+ *     end of its walk; runs keep that from reaching (and migrating) an
+ *     aliasable page next to such a page.
+ *
+ * The caller's array is written with final answers only, each one a value
+ * hmm_range_fault() could store there or an alias: for ODP it is the NIC's
+ * live mirror, read under the consumer's lock while we fault.
  *
  * Every walk uses the caller's notifier_seq, so an invalidation between
  * them makes the next one (or the caller's mmu_interval_read_retry()) fail
  * with -EBUSY, as with hmm_range_fault(). A slot that leaves here holds
  * exactly what hmm_range_fault() would have put there, or an alias inside
- * the BAR of the provider that owns the page, which the client can map.
+ * the BAR of the provider that owns the page, which the client can map (or,
+ * without a fault request, the alias the caller still mirrors there).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -33,6 +40,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/hmm.h>
 #include <linux/jiffies.h>
+#include <linux/memory_hotplug.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -65,18 +73,28 @@ struct p2p_fault {
 	unsigned long npages;
 	unsigned int nr_owners;
 	void *owners[HMM_P2P_MAX_PROVIDERS];
-	unsigned long *inputs;	/* the caller's slots, if it asks per slot */
-	unsigned long *tmp;	/* output of the second and later owner walks */
-	unsigned long *dpriv;	/* slots holding a foreign device-private pfn */
+	unsigned long *inputs;	/* the caller's slots on entry, if it asks per slot */
+	unsigned long *out;	/* what the owner walks found: never the caller's array */
+	unsigned long *tmp;	/* the second and later owner walks */
+	unsigned long *zdev;	/* slots of out[] on a ZONE_DEVICE pfn: sorted in translation */
 	unsigned long *todo;	/* slots for the fault runs */
 };
 
+/* What one pass built; the call's inputs and arrays stay. */
+static void p2p_pass_reset(struct p2p_fault *f)
+{
+	bitmap_free(f->zdev);
+	bitmap_free(f->todo);
+	f->zdev = NULL;
+	f->todo = NULL;
+}
+
 static void p2p_fault_free(struct p2p_fault *f)
 {
+	p2p_pass_reset(f);
 	kvfree(f->inputs);
+	kvfree(f->out);
 	kvfree(f->tmp);
-	bitmap_free(f->dpriv);
-	bitmap_free(f->todo);
 }
 
 /* Set bit @i of *@bitmap, allocating it on first use: RAM needs none. */
@@ -109,6 +127,34 @@ static bool slot_satisfied(unsigned long out, unsigned long req)
 	return !(req & HMM_PFN_REQ_WRITE) || (out & HMM_PFN_WRITE);
 }
 
+/*
+ * The caller's array is a consumer's live mirror (ib_umem_odp's pfn list is
+ * read under its own lock while we fault): only final answers go there,
+ * each one a value hmm_range_fault() itself could store, or an alias.
+ */
+static void set_slot(struct p2p_fault *f, unsigned long i, unsigned long v)
+{
+	unsigned long *slot = &f->range->hmm_pfns[i];
+
+	*slot = (*slot & HMM_P2P_PFN_STICKY) | (v & ~HMM_P2P_PFN_STICKY);
+}
+
+/*
+ * A "not valid" answer (@v: 0, or HMM_PFN_ERROR) for a slot without a fault
+ * request. A slot that holds HMM_PFN_VALID is what the caller still mirrors
+ * of an unchanged PTE (callers clear slots on invalidation, as ib_umem_odp
+ * does): for a page still in device memory that is an alias handed out
+ * earlier, valid until the page leaves (hmm_p2p.h). It is left as it is:
+ * turning it not valid would hide a live device mapping from the caller's
+ * invalidation, which only unmaps valid slots.
+ */
+static void set_slot_not_valid(struct p2p_fault *f, unsigned long i,
+			       unsigned long v)
+{
+	if (!(f->range->hmm_pfns[i] & HMM_PFN_VALID))
+		set_slot(f, i, v);
+}
+
 /* ---- 1. owner walks ------------------------------------------------------ */
 
 /* hmm_range_fault() with @owner and no fault request: nothing can fault. */
@@ -123,36 +169,37 @@ static int owner_walk(struct p2p_fault *f, void *owner, unsigned long *pfns)
 	return hmm_range_fault(&walk);
 }
 
+/* An ordinary page (RAM, or ZONE_DEVICE memory that is not device-private). */
+static int settle_ordinary(struct p2p_fault *f, unsigned long i)
+{
+	if (!slot_satisfied(f->out[i], slot_request(f, i)))
+		return mark(f, &f->todo, i);
+	set_slot(f, i, f->out[i]);
+	return 0;
+}
+
 /*
- * A valid slot from an owner walk: a device-private page to translate, an
- * ordinary page that answers the request, or one that still needs a fault
- * (a write to a read-only PTE). The struct page is read only for valid
- * slots, and the owner walk's pfn may be any device-private page (not only
- * one of a declared pagemap): each one is recognised here.
+ * A valid slot of an owner walk. Online memory is ordinary, told without
+ * touching its struct page; a ZONE_DEVICE pfn (device-private or other) is
+ * sorted during translation, where its pagemap is known to be alive.
  */
 static int sort_valid_slot(struct p2p_fault *f, unsigned long i)
 {
-	unsigned long out = f->range->hmm_pfns[i];
-
-	if (is_device_private_page(hmm_pfn_to_page(out)))
-		return mark(f, &f->dpriv, i);
-	if (slot_satisfied(out, slot_request(f, i)))
-		return 0;
-	return mark(f, &f->todo, i);
+	if (pfn_to_online_page(hmm_p2p_pfn_of(f->out[i])))
+		return settle_ordinary(f, i);
+	return mark(f, &f->zdev, i);
 }
 
 /* Slots of the later owner walk (in f->tmp) that the earlier ones missed. */
 static int merge_owner_walk(struct p2p_fault *f, unsigned long *missing)
 {
-	unsigned long *pfns = f->range->hmm_pfns;
 	unsigned long i;
 	int ret;
 
 	for (i = 0; i < f->npages; i++) {
-		if ((pfns[i] & HMM_PFN_VALID) || !(f->tmp[i] & HMM_PFN_VALID))
+		if ((f->out[i] & HMM_PFN_VALID) || !(f->tmp[i] & HMM_PFN_VALID))
 			continue;
-		pfns[i] = (pfns[i] & HMM_P2P_PFN_STICKY) |
-			  (f->tmp[i] & ~HMM_P2P_PFN_STICKY);
+		f->out[i] = f->tmp[i];
 		(*missing)--;
 		ret = sort_valid_slot(f, i);
 		if (ret)
@@ -161,18 +208,30 @@ static int merge_owner_walk(struct p2p_fault *f, unsigned long *missing)
 	return 0;
 }
 
+static int alloc_walk_array(struct p2p_fault *f, unsigned long **a)
+{
+	if (!*a)
+		*a = kvmalloc_array(f->npages, sizeof(**a), GFP_KERNEL);
+	if (!*a)
+		return -ENOMEM;
+	/* No sticky flags: the walk's output is read, never stored as is. */
+	memset(*a, 0, f->npages * sizeof(**a));
+	return 0;
+}
+
 static int owner_walks(struct p2p_fault *f)
 {
-	unsigned long *pfns = f->range->hmm_pfns;
 	unsigned long i, missing = 0;
 	unsigned int o;
 	int ret;
 
-	ret = owner_walk(f, f->owners[0], pfns);
+	ret = alloc_walk_array(f, &f->out);
+	if (!ret)
+		ret = owner_walk(f, f->owners[0], f->out);
 	if (ret)
 		return ret;
 	for (i = 0; i < f->npages; i++) {
-		if (!(pfns[i] & HMM_PFN_VALID)) {
+		if (!(f->out[i] & HMM_PFN_VALID)) {
 			missing++;
 			continue;
 		}
@@ -183,12 +242,9 @@ static int owner_walks(struct p2p_fault *f)
 
 	/* Only a slot no walk found yet can be another owner's page. */
 	for (o = 1; o < f->nr_owners && missing; o++) {
-		if (!f->tmp) {
-			f->tmp = kvcalloc(f->npages, sizeof(*f->tmp), GFP_KERNEL);
-			if (!f->tmp)
-				return -ENOMEM;
-		}
-		ret = owner_walk(f, f->owners[o], f->tmp);
+		ret = alloc_walk_array(f, &f->tmp);
+		if (!ret)
+			ret = owner_walk(f, f->owners[o], f->tmp);
 		if (!ret)
 			ret = merge_owner_walk(f, &missing);
 		if (ret)
@@ -198,16 +254,20 @@ static int owner_walks(struct p2p_fault *f)
 	/*
 	 * What no owner walk found: a page to fault, or, for a caller with
 	 * device memory of its own, perhaps one of its own pages, which only
-	 * a walk with its owner reports.
+	 * a walk with its owner reports. Otherwise out[] holds exactly what
+	 * the stock walk without a fault request reports (0, or
+	 * HMM_PFN_ERROR).
 	 */
 	for (i = 0; missing && i < f->npages; i++) {
-		if (pfns[i] & HMM_PFN_VALID)
+		if (f->out[i] & HMM_PFN_VALID)
 			continue;
 		missing--;
 		if (f->caller_owner || (slot_request(f, i) & HMM_PFN_REQ_FAULT)) {
 			ret = mark(f, &f->todo, i);
 			if (ret)
 				return ret;
+		} else {
+			set_slot_not_valid(f, i, f->out[i]);
 		}
 	}
 	return 0;
@@ -284,40 +344,25 @@ static struct hmm_p2p_provider *owner_provider(const struct hmm_p2p_snapshot *s,
 	return NULL;
 }
 
-/*
- * Alias the device-private page in slot @i, or return false: it then takes
- * the stock path (migrated if a fault was asked for).
- */
-static bool alias_slot(struct p2p_fault *f, struct translation *t,
-		       unsigned long i, unsigned long req)
+/* The alias of the page in out[@i] (of a declared range of @prov), or 0. */
+static unsigned long alias_of(struct p2p_fault *f, struct translation *t,
+			      struct hmm_p2p_provider *prov, unsigned long i,
+			      unsigned long req)
 {
-	unsigned long *slot = &f->range->hmm_pfns[i], out = *slot, alias_pfn;
-	struct page *page = hmm_pfn_to_page(out);
-	struct dev_pagemap *pgmap = hmm_p2p_page_pgmap(page);
-	const struct hmm_p2p_pfn_range *r;
-	struct hmm_p2p_provider *prov;
+	unsigned long out = f->out[i], alias_pfn;
 	int ret;
-
-	/* A pagemap nobody declared (or withdrew): never aliased. */
-	r = hmm_p2p_snapshot_find(t->snap, page_to_pfn(page));
-	if (!r || r->pgmap != pgmap) {
-		prov = owner_provider(t->snap, pgmap->owner);
-		hmm_p2p_count(prov, HMM_P2P_FALLBACK_UNDECLARED, 1);
-		goto fallback;
-	}
-	prov = r->prov;
 
 	/* A write fault on a read-only device PTE migrates, as stock. */
 	if ((req & HMM_PFN_REQ_FAULT) && (req & HMM_PFN_REQ_WRITE) &&
 	    !(out & HMM_PFN_WRITE))
-		goto fallback;
+		return 0;
 
 	if (!client_reaches(f, t, prov)) {
 		hmm_p2p_count(prov, HMM_P2P_FALLBACK_UNREACHABLE, 1);
-		goto fallback;
+		return 0;
 	}
 
-	ret = prov->alias(prov->priv, page, &alias_pfn);
+	ret = prov->alias(prov->priv, hmm_pfn_to_page(out), &alias_pfn);
 	if (!ret && !alias_in_provider_bar(prov, alias_pfn)) {
 		/* One line per provider; fallback_refused counts them all. */
 		if (!xchg(&prov->warned_bad_alias, true))
@@ -327,64 +372,121 @@ static bool alias_slot(struct p2p_fault *f, struct translation *t,
 	}
 	if (ret) {
 		hmm_p2p_count(prov, HMM_P2P_FALLBACK_REFUSED, 1);
-		goto fallback;
+		return 0;
 	}
-
-	/* Order 0: the alias is reported page by page. */
-	*slot = (out & HMM_P2P_PFN_STICKY) | alias_pfn | HMM_PFN_VALID |
-		(out & HMM_PFN_WRITE);
 	hmm_p2p_count(prov, HMM_P2P_ALIASES, 1);
-	return true;
-
-fallback:
-	if (req & HMM_PFN_REQ_FAULT)
-		hmm_p2p_count(prov, HMM_P2P_FAULTED, 1);
-	return false;
+	return alias_pfn;
 }
 
 /*
- * Alias what can be aliased. A page that cannot gets the stock answer: a
- * fault run if one was asked for, "not valid" otherwise (what
- * hmm_range_fault() reports for a device-private page it does not own).
+ * A device-private page that is not aliased gets the stock answer: a fault
+ * run if one was asked for, "not valid" otherwise (HMM_PFN_ERROR where hmm
+ * reports a foreign device-private PMD, 0 for a PTE).
+ */
+static int device_private_fallback(struct p2p_fault *f,
+				   struct hmm_p2p_provider *prov,
+				   unsigned long i, unsigned long req)
+{
+	if (req & HMM_PFN_REQ_FAULT) {
+		hmm_p2p_count(prov, HMM_P2P_FAULTED, 1);
+		return mark(f, &f->todo, i);
+	}
+	set_slot_not_valid(f, i, hmm_pfn_to_map_order(f->out[i]) ?
+			   HMM_PFN_ERROR : 0);
+	return 0;
+}
+
+/*
+ * A ZONE_DEVICE pfn outside every declared range: its pagemap is looked up
+ * with a live reference before anything of it is read (the page may have
+ * been freed, and its pagemap unmapped, since the walk saw it).
+ */
+static int sort_undeclared(struct p2p_fault *f, struct translation *t,
+			   unsigned long i, unsigned long req)
+{
+	struct dev_pagemap *pgmap;
+	struct hmm_p2p_provider *prov;
+
+	pgmap = hmm_p2p_get_dev_pagemap(hmm_p2p_pfn_of(f->out[i]));
+	if (!pgmap || pgmap->type != MEMORY_DEVICE_PRIVATE) {
+		if (pgmap)
+			put_dev_pagemap(pgmap);
+		return settle_ordinary(f, i);
+	}
+	/* A registered owner's pagemap that nobody declared: never aliased. */
+	prov = owner_provider(t->snap, pgmap->owner);
+	put_dev_pagemap(pgmap);
+	hmm_p2p_count(prov, HMM_P2P_FALLBACK_UNDECLARED, 1);
+	return device_private_fallback(f, prov, i, req);
+}
+
+/* Sort and alias the ZONE_DEVICE slots; called in a translation section. */
+static int translate_slot(struct p2p_fault *f, struct translation *t,
+			  unsigned long i)
+{
+	unsigned long pfn = hmm_p2p_pfn_of(f->out[i]), req, alias_pfn;
+	const struct hmm_p2p_pfn_range *r;
+
+	req = slot_request(f, i);
+	/*
+	 * In a declared range: a page of that live device-private pagemap
+	 * (withdrawing it waits for this section).
+	 */
+	r = hmm_p2p_snapshot_find(t->snap, pfn);
+	if (!r)
+		return sort_undeclared(f, t, i, req);
+	alias_pfn = hmm_p2p_enabled() ? alias_of(f, t, r->prov, i, req) : 0;
+	if (!alias_pfn)
+		return device_private_fallback(f, r->prov, i, req);
+	/* Order 0: the alias is reported page by page. */
+	set_slot(f, i, alias_pfn | HMM_PFN_VALID | (f->out[i] & HMM_PFN_WRITE));
+	return 0;
+}
+
+/*
+ * Only this step reads the registry, in a short read section: lookups and
+ * provider callbacks, never a fault. The todo bitmap is allocated first so
+ * that nothing in the section waits for memory.
  */
 static int translate(struct p2p_fault *f)
 {
-	unsigned long *pfns = f->range->hmm_pfns, i;
 	struct translation t = {};
-	int idx;
+	unsigned long i;
+	int idx, ret = 0;
 
-	/* Allocated before the read section, which must stay short. */
 	if (!f->todo) {
 		f->todo = bitmap_zalloc(f->npages, GFP_KERNEL);
 		if (!f->todo)
 			return -ENOMEM;
 	}
-
 	t.snap = hmm_p2p_translate_begin(&idx);
-	for_each_set_bit(i, f->dpriv, f->npages) {
-		unsigned long req = slot_request(f, i);
-
-		if (t.snap && hmm_p2p_enabled() && alias_slot(f, &t, i, req))
-			continue;
-		if (req & HMM_PFN_REQ_FAULT)
-			__set_bit(i, f->todo);
-		else
-			pfns[i] &= HMM_P2P_PFN_STICKY;
+	for_each_set_bit(i, f->zdev, f->npages) {
+		ret = translate_slot(f, &t, i);
+		if (ret)
+			break;
 	}
 	hmm_p2p_translate_end(idx);
-	return 0;
+	return ret;
 }
 
 /* ---- 3. fault runs ------------------------------------------------------- */
 
-/* Give the slots to fault their inputs back (the walks overwrote them). */
+/*
+ * A caller that asks per slot has its requests in the slots: the runs read
+ * them there. This call never stored anything in them, but an earlier pass
+ * of the unlocked variant may have: they get their inputs back. (For a
+ * caller that asks by default_flags, the slots' contents are not read and
+ * stay untouched until the run stores its answer.)
+ */
 static void restore_inputs(struct p2p_fault *f)
 {
 	unsigned long *pfns = f->range->hmm_pfns, i;
 
+	if (!f->inputs)
+		return;
 	for_each_set_bit(i, f->todo, f->npages)
 		pfns[i] = (pfns[i] & HMM_P2P_PFN_STICKY) |
-			  (f->inputs ? f->inputs[i] & ~HMM_P2P_PFN_STICKY : 0);
+			  (f->inputs[i] & ~HMM_P2P_PFN_STICKY);
 }
 
 /* The sub-range of the caller's range for slots [@a, @b). */
@@ -426,17 +528,11 @@ static bool range_valid(const struct hmm_range *range)
 }
 
 /*
- * Set @f up for @range; false when no foreign provider is registered (or
- * P2P is disabled): the stock function then does everything.
+ * Count the pass and read the foreign owners; 0 when no foreign provider
+ * is registered (or P2P is disabled): the stock function does it all then.
  */
-static int p2p_fault_init(struct p2p_fault *f, struct hmm_range *range,
-			  struct device *client)
+static unsigned int p2p_pass_owners(struct p2p_fault *f)
 {
-	memset(f, 0, sizeof(*f));
-	f->range = range;
-	f->client = client;
-	f->caller_owner = range->dev_private_owner;
-	f->npages = (range->end - range->start) >> PAGE_SHIFT;
 	hmm_p2p_count(NULL, HMM_P2P_WALKS, 1);
 	hmm_p2p_count(NULL, HMM_P2P_PAGES, f->npages);
 	if (!hmm_p2p_enabled())
@@ -445,26 +541,35 @@ static int p2p_fault_init(struct p2p_fault *f, struct hmm_range *range,
 	return f->nr_owners;
 }
 
+/* Set @f up for @range; per-slot requests are saved once per call. */
+static int p2p_fault_init(struct p2p_fault *f, struct hmm_range *range,
+			  struct device *client)
+{
+	memset(f, 0, sizeof(*f));
+	f->range = range;
+	f->client = client;
+	f->caller_owner = range->dev_private_owner;
+	f->npages = (range->end - range->start) >> PAGE_SHIFT;
+	if (!(range->pfn_flags_mask & HMM_P2P_PFN_REQ_MASK))
+		return 0;
+	f->inputs = kvmalloc_array(f->npages, sizeof(*f->inputs), GFP_KERNEL);
+	if (!f->inputs)
+		return -ENOMEM;
+	memcpy(f->inputs, range->hmm_pfns, f->npages * sizeof(*f->inputs));
+	return 0;
+}
+
 /*
  * Steps 1 and 2, with the mmap lock held: afterwards every slot is final
- * except those in f->todo (which may be NULL). The walks overwrite the
- * per-slot requests, so they are saved first.
+ * except those in f->todo (which may be NULL), whose inputs are in place.
  */
 static int owner_walks_and_translate(struct p2p_fault *f)
 {
-	struct hmm_range *range = f->range;
 	int ret;
 
-	if (range->pfn_flags_mask & HMM_P2P_PFN_REQ_MASK) {
-		f->inputs = kvmalloc_array(f->npages, sizeof(*f->inputs),
-					   GFP_KERNEL);
-		if (!f->inputs)
-			return -ENOMEM;
-		memcpy(f->inputs, range->hmm_pfns,
-		       f->npages * sizeof(*f->inputs));
-	}
+	p2p_pass_reset(f);
 	ret = owner_walks(f);
-	if (!ret && f->dpriv)
+	if (!ret && f->zdev)
 		ret = translate(f);
 	if (!ret && f->todo)
 		restore_inputs(f);
@@ -483,10 +588,13 @@ int hmm_p2p_range_fault(struct hmm_range *range, struct device *client)
 
 	if (!range_valid(range))
 		return -EINVAL;
-	if (!p2p_fault_init(&f, range, client))
+	ret = p2p_fault_init(&f, range, client);
+	if (!ret && !p2p_pass_owners(&f)) {
+		p2p_fault_free(&f);
 		return hmm_range_fault(range);
-
-	ret = owner_walks_and_translate(&f);
+	}
+	if (!ret)
+		ret = owner_walks_and_translate(&f);
 	if (!ret && has_todo(&f))
 		ret = fault_runs_locked(&f);
 	else if (!ret && mmu_interval_check_retry(range->notifier,
@@ -501,10 +609,11 @@ EXPORT_SYMBOL_GPL(hmm_p2p_range_fault);
 /*
  * The fault runs of the unlocked variant: each run goes to the kernel's
  * hmm_range_fault_unlocked_timeout(), which may let handle_mm_fault() drop
- * the mmap lock (userfaultfd needs that) and honours fatal signals, exactly
- * as for any caller of it. It refreshes the run's notifier_seq as it
- * retries; the aliases were found under range->notifier_seq, so that is
- * checked again once the runs are done.
+ * the mmap lock (userfaultfd needs that), honours fatal signals and bounds
+ * its own -EBUSY retries by @timeout, exactly as for any caller of it. It
+ * refreshes the run's notifier_seq as it retries; the aliases were found
+ * under range->notifier_seq, so that is checked again once the runs are
+ * done.
  */
 static int fault_runs_unlocked(struct p2p_fault *f, unsigned long timeout)
 {
@@ -523,16 +632,20 @@ static int fault_runs_unlocked(struct p2p_fault *f, unsigned long timeout)
 }
 
 /*
- * One pass: sample the sequence, owner walks and translation under the
- * mmap lock (taken killable, as the stock function does), then the fault
- * runs without it.
+ * One pass, as one iteration of the stock loop: sample the sequence, take
+ * the mmap lock (killable), check the address space and the retry budget,
+ * then owner walks and translation under the lock and the fault runs
+ * without it. *@faulted says whether runs were made (progress: the stock
+ * loop restarts its budget when a fault dropped the lock).
  */
-static int unlocked_pass(struct p2p_fault *f, unsigned long timeout)
+static int unlocked_pass(struct p2p_fault *f, unsigned long timeout,
+			 unsigned long deadline, bool *faulted)
 {
 	struct hmm_range *range = f->range;
 	struct mm_struct *mm = range->notifier->mm;
 	int ret;
 
+	*faulted = false;
 	range->notifier_seq = mmu_interval_read_begin(range->notifier);
 	ret = mmap_read_lock_killable(mm);
 	if (ret)
@@ -541,12 +654,18 @@ static int unlocked_pass(struct p2p_fault *f, unsigned long timeout)
 		mmap_read_unlock(mm);
 		return -EFAULT;
 	}
+	if (timeout && time_after(jiffies, deadline)) {
+		mmap_read_unlock(mm);
+		return -EBUSY;
+	}
 	ret = owner_walks_and_translate(f);
 	mmap_read_unlock(mm);
 	if (ret)
 		return ret;
-	if (has_todo(f))
+	if (has_todo(f)) {
+		*faulted = true;
 		return fault_runs_unlocked(f, timeout);
+	}
 	return mmu_interval_check_retry(range->notifier, range->notifier_seq) ?
 		-EBUSY : 0;
 }
@@ -556,23 +675,29 @@ static int p2p_fault_unlocked(struct hmm_range *range, unsigned long timeout,
 {
 	unsigned long deadline = jiffies + timeout;
 	struct p2p_fault f;
+	bool faulted;
 	int ret;
 
-	if (!p2p_fault_init(&f, range, client))
-		return hmm_range_fault_unlocked_timeout(range, timeout);
-	for (;;) {
-		ret = unlocked_pass(&f, timeout);
-		p2p_fault_free(&f);
-		if (ret != -EBUSY)
-			return ret;
-		/* As the stock loop: fatal signals end it, timeout bounds it. */
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		if (timeout && time_after(jiffies, deadline))
-			return -EBUSY;
-		if (!p2p_fault_init(&f, range, client))
-			return hmm_range_fault_unlocked_timeout(range, timeout);
+	ret = p2p_fault_init(&f, range, client);
+	while (!ret) {
+		if (!p2p_pass_owners(&f)) {
+			ret = hmm_range_fault_unlocked_timeout(range, timeout);
+			break;
+		}
+		ret = unlocked_pass(&f, timeout, deadline, &faulted);
+		if (ret != -EBUSY || (timeout && !faulted &&
+				      time_after(jiffies, deadline)))
+			break;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (faulted)
+			deadline = jiffies + timeout;
+		ret = 0;
 	}
+	p2p_fault_free(&f);
+	return ret;
 }
 #else
 /* No lock-dropping fault in this kernel: the locked walk, retried. */

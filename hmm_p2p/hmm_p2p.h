@@ -114,6 +114,15 @@ void hmm_p2p_provider_remove_pagemap(struct hmm_p2p_provider *prov,
  * owner (or NULL) and is left unchanged. Whether one page is aliased never
  * depends on its neighbours: a page that needs a fault never makes an
  * aliasable page next to it migrate.
+ *
+ * The array may be the caller's live mirror (ib_umem_odp's pfn list): only
+ * final answers are stored, each one a value hmm_range_fault() itself
+ * could store or an alias. A slot that holds HMM_PFN_VALID on entry must be
+ * what the caller still mirrors of an unchanged PTE (it clears slots when
+ * its notifier reports an invalidation, as ib_umem_odp does); without a
+ * fault request such a slot is never turned "not valid": an alias handed
+ * out stays valid until the page leaves device memory, and the caller's
+ * invalidation, which tears down valid slots only, must still find it.
  */
 int hmm_p2p_range_fault(struct hmm_range *range, struct device *client);
 
@@ -139,6 +148,8 @@ int hmm_p2p_range_fault_unlocked_timeout(struct hmm_range *range,
 /*
  * The common provider case: device memory that is a linear window of a PCI
  * BAR, and one device-private pagemap covering the same bytes page for page.
+ * The window starts and ends on a memory subsection (2 MiB on x86), the
+ * granule in which the kernel adds device memory.
  * The helper registers the BAR window as P2PDMA memory, reserves all of it
  * for the provider (so the p2pmem sysfs allocator cannot hand it out), and
  * translates device-private page -> window offset -> P2PDMA page.
@@ -151,6 +162,7 @@ struct hmm_p2p_bar_window {
 	void *kaddr;		/* kernel (UC) mapping of the window */
 	unsigned long alias_base_pfn;
 	unsigned long private_base_pfn; /* 0 until a pagemap is attached */
+	unsigned long private_npages;	/* pages of the attached pagemap */
 };
 
 /*

@@ -195,12 +195,31 @@ static void odp_note_aliases(int ret)
 
 /* ---- the hooks ---------------------------------------------------------- */
 
+/*
+ * A replacement holds a module reference while it runs: one may wait as
+ * long as the fault it serves (an unanswered userfaultfd), and rmmod then
+ * says the module is in use instead of waiting for it. Once the module is
+ * going, calls go straight to the original.
+ */
+static bool odp_enter(void)
+{
+	return try_module_get(THIS_MODULE);
+}
+
+static void odp_leave(void)
+{
+	module_put(THIS_MODULE);
+}
+
 static int odp_map_dma_and_lock(struct ib_umem_odp *umem_odp, u64 user_virt,
 				u64 bcnt, u64 access_mask, bool fault)
 {
 	struct odp_fault_ctx ctx;
 	int idx, ret;
 
+	if (!odp_enter())
+		return ib_umem_odp_map_dma_and_lock(umem_odp, user_virt, bcnt,
+						    access_mask, fault);
 	idx = srcu_read_lock(&odp_srcu);
 	if (!odp_device_selected(umem_odp->umem.ibdev)) {
 		ret = ib_umem_odp_map_dma_and_lock(umem_odp, user_virt, bcnt,
@@ -212,6 +231,7 @@ static int odp_map_dma_and_lock(struct ib_umem_odp *umem_odp, u64 user_virt,
 		ctx_pop(&ctx);
 	}
 	srcu_read_unlock(&odp_srcu, idx);
+	odp_leave();
 	return ret;
 }
 
@@ -228,6 +248,8 @@ static int odp_fault_entry(struct hmm_range *range, unsigned long timeout)
 	struct odp_fault_ctx *ctx;
 	int idx, ret;
 
+	if (!odp_enter())
+		return hmm_range_fault_unlocked_timeout(range, timeout);
 	idx = srcu_read_lock(&odp_srcu);
 	ctx = ctx_find(range);
 	if (ctx) {
@@ -238,6 +260,7 @@ static int odp_fault_entry(struct hmm_range *range, unsigned long timeout)
 		ret = hmm_range_fault_unlocked_timeout(range, timeout);
 	}
 	srcu_read_unlock(&odp_srcu, idx);
+	odp_leave();
 	return ret;
 }
 
@@ -250,6 +273,8 @@ static int odp_fault_entry(struct hmm_range *range)
 	struct odp_fault_ctx *ctx;
 	int idx, ret;
 
+	if (!odp_enter())
+		return hmm_range_fault(range);
 	idx = srcu_read_lock(&odp_srcu);
 	ctx = ctx_find(range);
 	if (ctx) {
@@ -259,6 +284,7 @@ static int odp_fault_entry(struct hmm_range *range)
 		ret = hmm_range_fault(range);
 	}
 	srcu_read_unlock(&odp_srcu, idx);
+	odp_leave();
 	return ret;
 }
 
@@ -279,6 +305,10 @@ static void odp_unmap_dma_pages(struct ib_umem_odp *umem_odp, u64 virt,
 	u64 addr, start, end;
 	int idx;
 
+	if (!odp_enter()) {
+		ib_umem_odp_unmap_dma_pages(umem_odp, virt, bound);
+		return;
+	}
 	idx = srcu_read_lock(&odp_srcu);
 	if (READ_ONCE(odp_aliases_seen)) {
 		start = max_t(u64, virt, ib_umem_start(umem_odp));
@@ -293,6 +323,7 @@ static void odp_unmap_dma_pages(struct ib_umem_odp *umem_odp, u64 virt,
 	}
 	ib_umem_odp_unmap_dma_pages(umem_odp, virt, bound);
 	srcu_read_unlock(&odp_srcu, idx);
+	odp_leave();
 }
 
 static struct hmm_p2p_hook map_hook =

@@ -96,6 +96,16 @@ struct egpu_file {
 	 * the device and a stale pfn is never used.
 	 */
 	struct mutex lock;
+	/*
+	 * FAULT with EGPU_FAULT_KEEP: a persistent mirror, kept as ib_umem_odp
+	 * keeps its pfn list. The array and its range change under both locks;
+	 * mirror_lock is held by the whole KEEP call, lock by the invalidate
+	 * callback that clears slots.
+	 */
+	struct mutex mirror_lock;
+	unsigned long *mirror;
+	u64 mirror_start, mirror_npages;
+	u64 mirror_zaps;		/* alias slots invalidations cleared */
 };
 
 struct egpu_edu {
@@ -137,6 +147,9 @@ long egpu_ioctl_edu_dma(struct egpu_file *f, void __user *arg);
 
 /* egpu_fault.c */
 long egpu_ioctl_fault(struct egpu_file *f, void __user *arg);
+void egpu_mirror_invalidate(struct egpu_file *f, unsigned long start,
+			    unsigned long end);
+void egpu_mirror_free(struct egpu_file *f);
 
 /* egpu_selftest.c */
 long egpu_ioctl_selftest(struct egpu_file *f, void __user *arg);

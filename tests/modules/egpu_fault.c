@@ -26,8 +26,68 @@ struct egpu_fault_job {
 	struct egpu_fault req;
 	struct egpu_edu *edu;		/* EGPU_FAULT_CLIENT_EDU */
 	struct device *client;
-	unsigned long *pfns;
+	unsigned long *pfns;		/* the mirror's, with EGPU_FAULT_KEEP */
 };
+
+/* ---- the persistent mirror (EGPU_FAULT_KEEP) ----------------------------- */
+
+/*
+ * Clear the mirror's slots in [@start, @end), as ib_umem_odp does when its
+ * notifier fires; a valid alias slot is a device mapping torn down. Called
+ * with f->lock held.
+ */
+void egpu_mirror_invalidate(struct egpu_file *f, unsigned long start,
+			    unsigned long end)
+{
+	u64 first, last, i;
+
+	if (!f->mirror)
+		return;
+	first = max_t(u64, start, f->mirror_start);
+	last = min_t(u64, end, f->mirror_start +
+		     (f->mirror_npages << PAGE_SHIFT));
+	for (i = first; i < last; i += PAGE_SIZE) {
+		unsigned long *slot =
+			&f->mirror[(i - f->mirror_start) >> PAGE_SHIFT];
+
+		if ((*slot & HMM_PFN_VALID) &&
+		    is_pci_p2pdma_page(hmm_pfn_to_page(*slot)))
+			f->mirror_zaps++;
+		*slot = 0;
+	}
+}
+
+void egpu_mirror_free(struct egpu_file *f)
+{
+	kvfree(f->mirror);
+	f->mirror = NULL;
+}
+
+/* The mirror of the job's range, made anew if the range changed. */
+static int egpu_mirror_get(struct egpu_fault_job *job)
+{
+	struct egpu_file *f = job->f;
+	u64 npages = job->req.len >> PAGE_SHIFT;
+	unsigned long *m = NULL;
+
+	if (!f->mirror || f->mirror_start != job->req.addr ||
+	    f->mirror_npages != npages) {
+		m = kvcalloc(npages, sizeof(*m), GFP_KERNEL);
+		if (!m)
+			return -ENOMEM;
+		mutex_lock(&f->lock);
+		swap(f->mirror, m);
+		f->mirror_start = job->req.addr;
+		f->mirror_npages = npages;
+		f->mirror_zaps = 0;
+		mutex_unlock(&f->lock);
+		kvfree(m);
+	}
+	job->pfns = f->mirror;
+	return 0;
+}
+
+/* ---- FAULT ----------------------------------------------------------------- */
 
 static int egpu_fault_walk(struct hmm_range *range, void *arg)
 {
@@ -61,31 +121,48 @@ static void egpu_fault_count(struct egpu_fault_job *job, unsigned long npages)
 	}
 }
 
+static unsigned long egpu_fault_flags(const struct egpu_fault *req)
+{
+	if (req->flags & EGPU_FAULT_SNAPSHOT)
+		return 0;
+	return HMM_PFN_REQ_FAULT |
+	       ((req->flags & EGPU_FAULT_WRITE) ? HMM_PFN_REQ_WRITE : 0);
+}
+
 static int egpu_fault_run(struct egpu_fault_job *job)
 {
 	unsigned long npages = job->req.len >> PAGE_SHIFT;
+	bool keep = job->req.flags & EGPU_FAULT_KEEP;
 	struct egpu_file *f = job->f;
 	struct hmm_range range = {
 		.notifier = &f->notifier,
 		.start = job->req.addr,
 		.end = job->req.addr + job->req.len,
-		.default_flags = HMM_PFN_REQ_FAULT |
-			((job->req.flags & EGPU_FAULT_WRITE) ? HMM_PFN_REQ_WRITE : 0),
+		.default_flags = egpu_fault_flags(&job->req),
 	};
-	int ret;
+	int ret = 0;
 
-	job->pfns = kvcalloc(npages, sizeof(*job->pfns), GFP_KERNEL);
+	if (keep)
+		ret = egpu_mirror_get(job);
+	else
+		job->pfns = kvcalloc(npages, sizeof(*job->pfns), GFP_KERNEL);
 	if (!job->pfns)
-		return -ENOMEM;
+		return ret ?: -ENOMEM;
 	range.hmm_pfns = job->pfns;
 	ret = test_odp_fault_and_lock(&range, &f->lock,
 				      msecs_to_jiffies(egpu_retry_timeout_ms),
 				      egpu_fault_walk, job, &job->req.retries);
-	if (!ret) {
+	/* The mirror is reported whatever happened; a fresh array if it worked. */
+	if (ret && keep)
+		mutex_lock(&f->lock);
+	if (!ret || keep) {
 		egpu_fault_count(job, npages);
+		if (keep)
+			job->req.zaps = f->mirror_zaps;
 		mutex_unlock(&f->lock);
 	}
-	kvfree(job->pfns);
+	if (!keep)
+		kvfree(job->pfns);
 	return ret;
 }
 
@@ -129,8 +206,13 @@ long egpu_ioctl_fault(struct egpu_file *f, void __user *arg)
 	job.req.aliases = 0;
 	job.req.device_private = 0;
 	job.req.retries = 0;
+	job.req.zaps = 0;
 
+	if (job.req.flags & EGPU_FAULT_KEEP)
+		mutex_lock(&f->mirror_lock);
 	ret = egpu_fault_run(&job);
+	if (job.req.flags & EGPU_FAULT_KEEP)
+		mutex_unlock(&f->mirror_lock);
 	if (job.edu)
 		egpu_edu_put(job.edu);
 	if (copy_to_user(arg, &job.req, sizeof(job.req)))

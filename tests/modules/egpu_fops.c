@@ -27,6 +27,7 @@ static bool egpu_invalidate(struct mmu_interval_notifier *mni,
 	else if (!mutex_trylock(&f->lock))
 		return false;
 	mmu_interval_set_seq(mni, cur_seq);
+	egpu_mirror_invalidate(f, range->start, range->end);
 	mutex_unlock(&f->lock);
 	return true;
 }
@@ -47,6 +48,7 @@ static int egpu_open(struct inode *inode, struct file *file)
 	if (!f)
 		return -ENOMEM;
 	mutex_init(&f->lock);
+	mutex_init(&f->mirror_lock);
 	ret = mmu_interval_notifier_insert(&f->notifier, current->mm, 0,
 					   ULONG_MAX & PAGE_MASK,
 					   &egpu_notifier_ops);
@@ -66,6 +68,7 @@ static int egpu_release(struct inode *inode, struct file *file)
 	struct egpu_file *f = file->private_data;
 
 	mmu_interval_notifier_remove(&f->notifier);
+	egpu_mirror_free(f);
 	egpu_put(f->gpu);
 	kfree(f);
 	return 0;

@@ -265,7 +265,7 @@ static size_t egpu_vram_size(struct pci_dev *pdev)
 	u64 want = egpu_vram_mb ? (u64)egpu_vram_mb << 20 : bar_len;
 
 	if (!(pci_resource_flags(pdev, EGPU_BAR) & IORESOURCE_MEM) ||
-	    !want || want > bar_len || !PAGE_ALIGNED(want)) {
+	    !want || want > bar_len || !IS_ALIGNED(want, SUBSECTION_SIZE)) {
 		dev_err(&pdev->dev, "BAR%d (%pa bytes) cannot hold %llu bytes of VRAM\n",
 			EGPU_BAR, &bar_len, want);
 		return 0;

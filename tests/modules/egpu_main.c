@@ -78,7 +78,7 @@ static const struct kernel_param_ops retry_timeout_ops = {
 /* Read at probe time: 0444 so a change cannot race with a probe. */
 module_param_cb(vram_mb, &vram_mb_ops, &egpu_vram_mb, 0444);
 MODULE_PARM_DESC(vram_mb,
-		 "VRAM per GPU in MiB, a window at the start of BAR2 (0 = the whole BAR, default; at most 65536)");
+		 "VRAM per GPU in MiB, a window at the start of BAR2 (0 = the whole BAR, default; an even number, at most 65536)");
 module_param_cb(dma_timeout_ms, &dma_timeout_ops, &egpu_dma_timeout_ms, 0644);
 MODULE_PARM_DESC(dma_timeout_ms,
 		 "How long one edu DMA command may take before -ETIMEDOUT, in ms (10-600000, default 5000)");

@@ -154,6 +154,9 @@ static void egpu_selftest_window(struct egpu_selftest_ctx *t)
 	egpu_check(t, egpu_window_fails(pdev, 2, 0, PAGE_SIZE + PAGE_SIZE / 2));
 	egpu_check(t, egpu_window_fails(NULL, 2, 0, PAGE_SIZE));
 	egpu_check(t, egpu_window_fails(pdev, 2, ~0ULL & PAGE_MASK, 2 * PAGE_SIZE));
+	/* Page-aligned, but not on a memory subsection (2 MiB). */
+	egpu_check(t, egpu_window_fails(pdev, 2, PAGE_SIZE, SUBSECTION_SIZE));
+	egpu_check(t, egpu_window_fails(pdev, 2, 0, SUBSECTION_SIZE + PAGE_SIZE));
 }
 
 long egpu_ioctl_selftest(struct egpu_file *f, void __user *arg)

@@ -166,7 +166,18 @@ struct egpu_info {
 
 #define EGPU_FAULT_WRITE	0x1U
 #define EGPU_FAULT_UNLOCKED	0x2U
-#define EGPU_FAULT_FLAGS	(EGPU_FAULT_WRITE | EGPU_FAULT_UNLOCKED)
+/*
+ * EGPU_FAULT_KEEP: fault into the file's persistent mirror of the range
+ * (created, zeroed, when the range changes), the way ib_umem_odp keeps its
+ * pfn list: the file's invalidate callback clears the slots it covers and
+ * counts the alias slots it clears (@zaps). The counts are then of the
+ * mirror, reported even when the fault fails.
+ * EGPU_FAULT_SNAPSHOT: ask for no fault at all (default_flags 0).
+ */
+#define EGPU_FAULT_KEEP		0x4U
+#define EGPU_FAULT_SNAPSHOT	0x8U
+#define EGPU_FAULT_FLAGS	(EGPU_FAULT_WRITE | EGPU_FAULT_UNLOCKED | \
+				 EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT)
 
 struct egpu_fault {
 	__u64 addr;
@@ -179,6 +190,7 @@ struct egpu_fault {
 	__u64 aliases;		/* out: of which P2PDMA pages */
 	__u64 device_private;	/* out: of which device-private pages */
 	__u64 retries;		/* out: -EBUSY and notifier retries */
+	__u64 zaps;		/* out, KEEP: alias slots invalidations cleared */
 };
 
 /*

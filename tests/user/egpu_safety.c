@@ -131,6 +131,83 @@ TEST(undeclared_pagemap_never_reaches_a_client)
 	free(out);
 }
 
+/*
+ * The caller's array is a consumer's live mirror: a slot it maps stays
+ * valid until an invalidation clears it (ib_umem_odp; mlx5 zaps only valid
+ * slots). A write request that cannot be aliased (read-only device PTE)
+ * and then fails must leave the alias slot as it was, so that the
+ * invalidation of the page finds and tears down that mapping.
+ */
+TEST(failed_write_fault_keeps_the_alias_mapped)
+{
+	int fd = egpu_open_or_skip(0);
+	unsigned int reach = egpu_client(fd, true);
+	struct egpu_fault f;
+	uint64_t zaps0;
+	uint8_t *buf;
+
+	buf = gpu_pages(fd, N, 49);
+	ASSERT_EQ(mprotect(buf, N * PG, PROT_READ), 0);
+	ASSERT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach, EGPU_FAULT_KEEP,
+			     buf, N * PG, &f), 0);
+	ASSERT_EQ(f.aliases, N);
+	zaps0 = f.zaps;
+
+	EXPECT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach,
+			     EGPU_FAULT_KEEP | EGPU_FAULT_WRITE, buf, N * PG,
+			     &f), -EPERM);
+	TH_LOG("after the refused write: valid %" PRIu64 " aliases %" PRIu64,
+	       (uint64_t)f.valid, (uint64_t)f.aliases);
+	EXPECT_EQ(f.valid, N);
+	EXPECT_EQ(f.aliases, N);
+	EXPECT_EQ(f.device_private, 0);
+
+	/* The CPU reads: migrate_to_ram invalidates, the mirror is torn down. */
+	EXPECT_TRUE(check_pages(buf, N, 49, 0, "CPU view"));
+	ASSERT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach,
+			     EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT, buf,
+			     N * PG, &f), 0);
+	EXPECT_EQ(f.zaps - zaps0, N);
+	EXPECT_EQ(f.aliases, 0);
+}
+
+/*
+ * A provider withdraws a pagemap while a consumer maps aliases of it: a
+ * walk without a fault request must not turn those slots not valid (stock
+ * would call a foreign device-private page "not valid"). The aliases stay
+ * valid until the pages leave device memory, and that invalidation finds
+ * them.
+ */
+TEST(withdrawn_pagemap_keeps_mapped_aliases_until_invalidated)
+{
+	int fd = egpu_open_or_skip(0);
+	unsigned int reach = egpu_client(fd, true);
+	struct egpu_fault f;
+	uint64_t zaps0;
+	uint8_t *buf;
+
+	buf = gpu_pages(fd, N, 50);
+	ASSERT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach, EGPU_FAULT_KEEP,
+			     buf, N * PG, &f), 0);
+	ASSERT_EQ(f.aliases, N);
+	zaps0 = f.zaps;
+	ASSERT_EQ(egpu_provider(fd, EGPU_PROVIDER_WITHDRAW, 0), 0);
+
+	EXPECT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach,
+			     EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT, buf,
+			     N * PG, &f), 0);
+	EXPECT_EQ(f.valid, N);
+	EXPECT_EQ(f.aliases, N);
+	EXPECT_EQ(f.device_private, 0);
+
+	EXPECT_TRUE(check_pages(buf, N, 50, 0, "CPU view"));
+	EXPECT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach,
+			     EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT, buf,
+			     N * PG, &f), 0);
+	EXPECT_EQ(f.zaps - zaps0, N);
+	EXPECT_EQ(egpu_provider(fd, EGPU_PROVIDER_DECLARE, 0), 0);
+}
+
 /* ---- 2. per-page fallback on every path ---------------------------------- */
 
 /*

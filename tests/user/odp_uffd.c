@@ -481,7 +481,12 @@ static void __attribute__((noreturn)) prefetch_child(int report, pid_t parent)
 		pause();
 }
 
-static void kill_blocked_prefetch(const char *enable)
+/*
+ * Run a child whose prefetch waits for a userfault nobody answers, call
+ * @while_blocked (if any) while it waits, then kill it: it must die.
+ */
+static void kill_blocked_prefetch(const char *enable,
+				  void (*while_blocked)(void))
 {
 	struct pollfd pfd = { .events = POLLIN };
 	int fds[2], status = 0, ret;
@@ -520,6 +525,8 @@ static void kill_blocked_prefetch(const char *enable)
 	} else {
 		TH_LOG("enable=%s: prefetch still waits after 1 s (state %c)",
 		       enable, state);
+		if (while_blocked)
+			while_blocked();
 	}
 	close(fds[0]);
 
@@ -547,13 +554,41 @@ TEST_TIMEOUT(odp_uffd_fatal_signal_ends_prefetch, 600)
 	uffd_or_skip();
 	consumer_set("devices", "rxe");
 
-	kill_blocked_prefetch("N");
+	kill_blocked_prefetch("N", NULL);
 	if (access(CONSUMER "enable", W_OK)) {
 		if (!tap_expect_failed)
 			SKIP("mlx5_odp_p2p not loaded (enable=N half passed)");
 		return;
 	}
-	kill_blocked_prefetch("Y");
+	kill_blocked_prefetch("Y", NULL);
+	consumer_set("enable", "Y");
+}
+
+/*
+ * rmmod of the consumer while a prefetch waits in it: the module is in
+ * use, and says so at once, instead of waiting for a fault that may never
+ * end (or going away under it).
+ */
+static void rmmod_consumer_refused(void)
+{
+	long long t0 = now_ms();
+	int st = system("timeout 30 rmmod mlx5_odp_p2p 2>/dev/null");
+
+	TH_LOG("rmmod while the prefetch waits: status %#x after %lld ms", st,
+	       now_ms() - t0);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) != 0 &&
+		    WEXITSTATUS(st) != 124);
+	EXPECT_EQ(access(CONSUMER "enable", F_OK), 0);
+}
+
+TEST_TIMEOUT(odp_uffd_rmmod_refused_while_a_prefetch_waits, 600)
+{
+	odp_or_skip();
+	uffd_or_skip();
+	if (access(CONSUMER "enable", W_OK))
+		SKIP("mlx5_odp_p2p is not loaded");
+	consumer_set("devices", "rxe");
+	kill_blocked_prefetch("Y", rmmod_consumer_refused);
 	consumer_set("enable", "Y");
 }
 
