@@ -70,6 +70,24 @@ static inline struct dev_pagemap *hmm_p2p_get_dev_pagemap(unsigned long pfn)
 #endif
 }
 
+/*
+ * Does memory section @nr hold only ordinary online memory, no ZONE_DEVICE
+ * pfn? The fast path of pfn_to_online_page() (mm/memory_hotplug.c), from
+ * the mmzone.h helpers it uses: memory hotplug taints a section that device
+ * memory shares with RAM (move_pfn_range_to_zone()), and device memory is
+ * never "online". The taint exists since commit 1f90a3477df3 ("mm: teach
+ * pfn_to_online_page() about ZONE_DEVICE section collisions") in v5.12.
+ */
+static inline bool hmm_p2p_section_plain_online(unsigned long nr)
+{
+	struct mem_section *ms;
+
+	if (nr >= NR_MEM_SECTIONS)
+		return false;
+	ms = __nr_to_section(nr);
+	return online_section(ms) && !online_device_section(ms);
+}
+
 /* Probe zone_device_page_init_has_pgmap_order: d245f9b4ab80, 12b2285bf3d1 (v6.19). */
 static inline void hmm_p2p_zone_device_page_init(struct page *page,
 						 struct dev_pagemap *pgmap)

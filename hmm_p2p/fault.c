@@ -78,6 +78,7 @@ struct p2p_fault {
 	unsigned long *tmp;	/* the second and later owner walks */
 	unsigned long *zdev;	/* slots of out[] on a ZONE_DEVICE pfn: sorted in translation */
 	unsigned long *todo;	/* slots for the fault runs */
+	unsigned long plain_section;	/* last section of plain online memory */
 };
 
 /* What one pass built; the call's inputs and arrays stay. */
@@ -107,6 +108,24 @@ static int mark(struct p2p_fault *f, unsigned long **bitmap, unsigned long i)
 	}
 	__set_bit(i, *bitmap);
 	return 0;
+}
+
+/*
+ * Ordinary online memory, told without reading a struct page: one look per
+ * memory section (consecutive slots mostly share one), pfn_to_online_page()
+ * where a section mixes RAM and device memory.
+ */
+static bool pfn_online_memory(struct p2p_fault *f, unsigned long pfn)
+{
+	unsigned long nr = pfn_to_section_nr(pfn);
+
+	if (nr == f->plain_section)
+		return true;
+	if (hmm_p2p_section_plain_online(nr)) {
+		f->plain_section = nr;
+		return true;
+	}
+	return pfn_to_online_page(pfn);
 }
 
 /* What the caller asked for slot @i: HMM_PFN_REQ_FAULT/WRITE bits. */
@@ -185,7 +204,7 @@ static int settle_ordinary(struct p2p_fault *f, unsigned long i)
  */
 static int sort_valid_slot(struct p2p_fault *f, unsigned long i)
 {
-	if (pfn_to_online_page(hmm_p2p_pfn_of(f->out[i])))
+	if (pfn_online_memory(f, hmm_p2p_pfn_of(f->out[i])))
 		return settle_ordinary(f, i);
 	return mark(f, &f->zdev, i);
 }
@@ -208,15 +227,43 @@ static int merge_owner_walk(struct p2p_fault *f, unsigned long *missing)
 	return 0;
 }
 
+/*
+ * hmm stores every slot of a walk that succeeds (all but the sticky flags,
+ * which are never copied from here): no need to clear the array.
+ */
 static int alloc_walk_array(struct p2p_fault *f, unsigned long **a)
 {
 	if (!*a)
 		*a = kvmalloc_array(f->npages, sizeof(**a), GFP_KERNEL);
-	if (!*a)
-		return -ENOMEM;
-	/* No sticky flags: the walk's output is read, never stored as is. */
-	memset(*a, 0, f->npages * sizeof(**a));
-	return 0;
+	return *a ? 0 : -ENOMEM;
+}
+
+/*
+ * The common case of the first owner walk, kept tight because it is the
+ * whole cost on ordinary memory: one request for every slot (ODP's), and
+ * valid slots of plain online memory that answer it go straight to the
+ * caller. Returns the first slot it did not settle (npages if none).
+ */
+static unsigned long settle_plain_slots(struct p2p_fault *f, unsigned long i)
+{
+	unsigned long req = f->inputs ? 0 : slot_request(f, 0);
+	bool need_write = (req & HMM_PFN_REQ_FAULT) && (req & HMM_PFN_REQ_WRITE);
+	unsigned long *slots = f->range->hmm_pfns;
+
+	if (f->inputs)
+		return i;
+	for (; i < f->npages; i++) {
+		unsigned long v = f->out[i];
+
+		if (!(v & HMM_PFN_VALID) || (need_write && !(v & HMM_PFN_WRITE)))
+			break;
+		if (pfn_to_section_nr(hmm_p2p_pfn_of(v)) != f->plain_section &&
+		    !pfn_online_memory(f, hmm_p2p_pfn_of(v)))
+			break;
+		slots[i] = (slots[i] & HMM_P2P_PFN_STICKY) |
+			   (v & ~HMM_P2P_PFN_STICKY);
+	}
+	return i;
 }
 
 static int owner_walks(struct p2p_fault *f)
@@ -230,7 +277,8 @@ static int owner_walks(struct p2p_fault *f)
 		ret = owner_walk(f, f->owners[0], f->out);
 	if (ret)
 		return ret;
-	for (i = 0; i < f->npages; i++) {
+	for (i = settle_plain_slots(f, 0); i < f->npages;
+	     i = settle_plain_slots(f, i + 1)) {
 		if (!(f->out[i] & HMM_PFN_VALID)) {
 			missing++;
 			continue;
@@ -546,6 +594,7 @@ static int p2p_fault_init(struct p2p_fault *f, struct hmm_range *range,
 			  struct device *client)
 {
 	memset(f, 0, sizeof(*f));
+	f->plain_section = ULONG_MAX;
 	f->range = range;
 	f->client = client;
 	f->caller_owner = range->dev_private_owner;
