@@ -56,6 +56,7 @@ MODULE_PARM_DESC(ats,
 
 static atomic_long_t ats_mkeys = ATOMIC_LONG_INIT(0);
 static atomic_long_t ats_refused = ATOMIC_LONG_INIT(0);
+static atomic_long_t ats_odp_umems = ATOMIC_LONG_INIT(0);
 
 static int counter_get(char *buf, const struct kernel_param *kp)
 {
@@ -72,6 +73,9 @@ MODULE_PARM_DESC(ats_mkeys,
 module_param_cb(ats_refused, &counter_ops, &ats_refused, 0444);
 MODULE_PARM_DESC(ats_refused,
 		 "Read-only counter: ODP memory regions whose device refused an ATS mkey (they got the stock one)");
+module_param_cb(ats_odp_umems, &counter_ops, &ats_odp_umems, 0444);
+MODULE_PARM_DESC(ats_odp_umems,
+		 "Read-only counter: ODP umems of any device that the ATS hooks saw created");
 
 bool odp_ats_requested(void)
 {
@@ -162,6 +166,8 @@ ats_umem_odp_get(struct ib_device *device, unsigned long addr, size_t size,
 	/* A new registration: whatever this task wished before is stale. */
 	ats_wish_drop(NULL);
 	odp = ib_umem_odp_get(device, addr, size, access, ops);
+	if (!IS_ERR(odp))
+		atomic_long_inc(&ats_odp_umems);
 	if (!IS_ERR(odp) && ats_wanted(device, access))
 		ats_wish_add(odp, device);
 	srcu_read_unlock(&ats_srcu, idx);

@@ -68,7 +68,7 @@ static struct {
 	int nr;
 	struct touch touch;
 	/* statistics */
-	uint64_t mrs, migrated, migrate_errors;
+	uint64_t mrs, registered, migrated, migrate_errors;
 } gm = { .lock = PTHREAD_MUTEX_INITIALIZER, .gpu_fd = -1 };
 
 static __thread int gm_depth;	/* the real functions may call each other */
@@ -171,6 +171,7 @@ static void gm_registered(struct ibv_mr *mr, void *addr, size_t length,
 	gm.buf[gm.nr].len = end - start;
 	gm.buf[gm.nr].migrated = false;
 	gm.mrs++;
+	gm.registered += (end - start) / PG;
 	if (gm.at_reg)
 		gm_migrate(&gm.buf[gm.nr]);
 	gm.nr++;
@@ -283,8 +284,9 @@ __attribute__((destructor)) static void gm_fini(void)
 	if (!f)
 		return;
 	fprintf(f,
-		"pid=%d mrs=%llu migrated=%llu migrate_errors=%llu touches=%llu touch_migrated=%llu touch_errors=%llu\n",
+		"pid=%d mrs=%llu registered=%llu migrated=%llu migrate_errors=%llu touches=%llu touch_migrated=%llu touch_errors=%llu\n",
 		getpid(), (unsigned long long)gm.mrs,
+		(unsigned long long)gm.registered,
 		(unsigned long long)gm.migrated,
 		(unsigned long long)gm.migrate_errors,
 		(unsigned long long)gm.touch.touches,

@@ -89,12 +89,28 @@ static int egpu_mirror_get(struct egpu_fault_job *job)
 
 /* ---- FAULT ----------------------------------------------------------------- */
 
+/*
+ * EGPU_FAULT_ODD_ONLY: the requests are in the slots, which a walk
+ * overwrites: a caller that asks per slot fills them before every walk.
+ */
+static void egpu_fault_fill_requests(struct egpu_fault_job *job,
+				     struct hmm_range *range)
+{
+	unsigned long i, req = HMM_PFN_REQ_FAULT |
+		((job->req.flags & EGPU_FAULT_WRITE) ? HMM_PFN_REQ_WRITE : 0);
+
+	for (i = 0; i < (job->req.len >> PAGE_SHIFT); i++)
+		range->hmm_pfns[i] = (i & 1) ? req : 0;
+}
+
 static int egpu_fault_walk(struct hmm_range *range, void *arg)
 {
 	struct egpu_fault_job *job = arg;
 	struct mm_struct *mm = range->notifier->mm;
 	int ret;
 
+	if (job->req.flags & EGPU_FAULT_ODD_ONLY)
+		egpu_fault_fill_requests(job, range);
 	if (job->req.flags & EGPU_FAULT_UNLOCKED)
 		return hmm_p2p_range_fault_unlocked_timeout(range,
 			msecs_to_jiffies(egpu_retry_timeout_ms), job->client);
@@ -123,7 +139,7 @@ static void egpu_fault_count(struct egpu_fault_job *job, unsigned long npages)
 
 static unsigned long egpu_fault_flags(const struct egpu_fault *req)
 {
-	if (req->flags & EGPU_FAULT_SNAPSHOT)
+	if (req->flags & (EGPU_FAULT_SNAPSHOT | EGPU_FAULT_ODD_ONLY))
 		return 0;
 	return HMM_PFN_REQ_FAULT |
 	       ((req->flags & EGPU_FAULT_WRITE) ? HMM_PFN_REQ_WRITE : 0);
@@ -139,6 +155,10 @@ static int egpu_fault_run(struct egpu_fault_job *job)
 		.start = job->req.addr,
 		.end = job->req.addr + job->req.len,
 		.default_flags = egpu_fault_flags(&job->req),
+		.pfn_flags_mask = (job->req.flags & EGPU_FAULT_ODD_ONLY) ?
+			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE : 0,
+		.dev_private_owner = (job->req.flags & EGPU_FAULT_OWN) ?
+			f->gpu : NULL,
 	};
 	int ret = 0;
 
@@ -194,7 +214,9 @@ long egpu_ioctl_fault(struct egpu_file *f, void __user *arg)
 
 	if (copy_from_user(&job.req, arg, sizeof(job.req)))
 		return -EFAULT;
-	if (job.req.pad || (job.req.flags & ~EGPU_FAULT_FLAGS))
+	if (job.req.pad || (job.req.flags & ~EGPU_FAULT_FLAGS) ||
+	    ((job.req.flags & EGPU_FAULT_KEEP) &&
+	     (job.req.flags & EGPU_FAULT_ODD_ONLY)))
 		return -EINVAL;
 	ret = egpu_check_range(job.req.addr, job.req.len, EGPU_MAX_FAULT_LEN);
 	if (ret)

@@ -173,11 +173,18 @@ struct egpu_info {
  * counts the alias slots it clears (@zaps). The counts are then of the
  * mirror, reported even when the fault fails.
  * EGPU_FAULT_SNAPSHOT: ask for no fault at all (default_flags 0).
+ * EGPU_FAULT_OWN: the caller mirrors this GPU's own memory too
+ * (dev_private_owner = the GPU): its pages come back as they are.
+ * EGPU_FAULT_ODD_ONLY: per-slot requests (pfn_flags_mask), a fault asked
+ * for odd pages only; not with KEEP.
  */
 #define EGPU_FAULT_KEEP		0x4U
 #define EGPU_FAULT_SNAPSHOT	0x8U
+#define EGPU_FAULT_OWN		0x10U
+#define EGPU_FAULT_ODD_ONLY	0x20U
 #define EGPU_FAULT_FLAGS	(EGPU_FAULT_WRITE | EGPU_FAULT_UNLOCKED | \
-				 EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT)
+				 EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT | \
+				 EGPU_FAULT_OWN | EGPU_FAULT_ODD_ONLY)
 
 struct egpu_fault {
 	__u64 addr;

@@ -222,6 +222,9 @@ TEST(dma_mixed_ranges)
 
 	/* A hole: no VMA at page 6. The range up to it works. */
 	ASSERT_EQ(munmap(buf + 6 * PG, PG), 0);
+	ASSERT_EQ(egpu_dma(fd0, reach, EGPU_DMA_READ, buf, 6 * PG, out, &d), 0);
+	EXPECT_EQ(d.p2p_pages, 4);
+	EXPECT_TRUE(check_pages(out, 6, 8, 0, "the range up to the hole"));
 	EXPECT_EQ(egpu_dma(fd0, reach, EGPU_DMA_READ, buf, MIX * PG, out, NULL),
 		  -EFAULT);
 	EXPECT_EQ(egpu_dma(fd0, reach, EGPU_DMA_READ, buf + 6 * PG, PG, out, NULL),

@@ -208,6 +208,65 @@ TEST(withdrawn_pagemap_keeps_mapped_aliases_until_invalidated)
 	EXPECT_EQ(egpu_provider(fd, EGPU_PROVIDER_DECLARE, 0), 0);
 }
 
+/*
+ * A caller that mirrors device memory of its own (dev_private_owner set)
+ * and asks per slot (a fault on odd pages only). Layout: 0-1 never touched,
+ * 2-3 RAM, 4-5 in this GPU (the caller's own), 6-7 in the other GPU. Its
+ * own pages come back as they are (the stock answer for an owner), the
+ * slot without a request is not faulted, the other GPU's pages are aliased
+ * (with or without a request), and nothing migrates.
+ */
+TEST(own_owner_and_per_slot_requests)
+{
+	int fd0 = egpu_open_or_skip(0), fd1 = egpu_open(1);
+	struct egpu_counters c0, c1;
+	uint8_t *buf = map_pages(8), *vram = malloc(2 * PG), res[1];
+	unsigned int reach;
+	struct egpu_fault f;
+	uint64_t moved;
+	size_t i;
+
+	if (fd1 < 0)
+		RIG_MISSING(rig_gpus() >= 2,
+			    "needs a second GPU (its pages are the foreign ones)");
+	ASSERT_TRUE(vram != NULL);
+	reach = egpu_client(fd0, true);
+	ASSERT_EQ(egpu_client(fd1, true), reach);
+	fill_pages(buf + 2 * PG, 6, 53);
+	ASSERT_EQ(egpu_migrate(fd0, true, buf + 4 * PG, 2 * PG, &moved), 0);
+	ASSERT_EQ(moved, 2);
+	ASSERT_EQ(egpu_migrate(fd1, true, buf + 6 * PG, 2 * PG, &moved), 0);
+	ASSERT_EQ(moved, 2);
+
+	c0 = egpu_counters(fd0);
+	c1 = egpu_counters(fd1);
+	ASSERT_EQ(egpu_fault(fd0, EGPU_FAULT_CLIENT_EDU, reach,
+			     EGPU_FAULT_OWN | EGPU_FAULT_ODD_ONLY, buf, 8 * PG,
+			     &f), 0);
+	TH_LOG("valid %" PRIu64 " device-private %" PRIu64 " aliases %" PRIu64,
+	       (uint64_t)f.valid, (uint64_t)f.device_private,
+	       (uint64_t)f.aliases);
+	EXPECT_EQ(f.valid, 7);
+	EXPECT_EQ(f.device_private, 2);
+	EXPECT_EQ(f.aliases, 2);
+	EXPECT_EQ(to_ram_since(fd0, &c0), 0);
+	EXPECT_EQ(to_ram_since(fd1, &c1), 0);
+
+	/* Every byte where it should be: each GPU's view, then the CPU's. */
+	ASSERT_EQ(egpu_read_vram(fd0, buf + 4 * PG, 2 * PG, vram, res, NULL), 2);
+	EXPECT_TRUE(check_pages(vram, 2, 53, 2, "GPU 0 view"));
+	ASSERT_EQ(egpu_read_vram(fd1, buf + 6 * PG, 2 * PG, vram, res, NULL), 2);
+	EXPECT_TRUE(check_pages(vram, 2, 53, 4, "GPU 1 view"));
+	for (i = 0; i < 2 * PG; i++)
+		if (buf[i]) {
+			EXPECT_EQ(buf[i], 0);
+			break;
+		}
+	EXPECT_TRUE(check_pages(buf + 2 * PG, 6, 53, 0, "CPU view"));
+	free(vram);
+	close(fd1);
+}
+
 /* ---- 2. per-page fallback on every path ---------------------------------- */
 
 /*
@@ -273,6 +332,84 @@ TEST(untouched_page_does_not_migrate_its_neighbours)
 	free(vram);
 }
 
+/* Kilobytes of anonymous THP mapped by this process (smaps_rollup). */
+static long anon_huge_kb(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[256];
+	long kb = -1;
+
+	ASSERT_TRUE(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Two adjacent 2 MiB THPs of anonymous memory, filled with @seed and
+ * @seed + 1, if the kernel gives THPs for them.
+ */
+static uint8_t *thp_pair(uint64_t seed)
+{
+	const size_t pmd = 2UL << 20;
+	long kb0 = anon_huge_kb();
+	uint8_t *raw, *buf;
+
+	raw = mmap(NULL, 3 * pmd, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(raw != MAP_FAILED);
+	buf = (uint8_t *)(((uintptr_t)raw + pmd - 1) & ~(pmd - 1));
+	if (madvise(buf, 2 * pmd, MADV_HUGEPAGE))
+		SKIP("MADV_HUGEPAGE: %s (no THP in this kernel)", strerror(errno));
+	fill_pages(buf, pmd / PG, seed);
+	fill_pages(buf + pmd, pmd / PG, seed + 1);
+	if (anon_huge_kb() - kb0 < 4096)
+		SKIP("the kernel gave no THPs for the region (THP disabled?)");
+	return buf;
+}
+
+/*
+ * THP: a 2 MiB PMD-mapped THP of RAM, followed by a THP four of whose pages
+ * moved into the GPU (the migration splits that one). One fault over both
+ * (1024 pages): the PMD-mapped RAM comes back as it is (with its order),
+ * the four GPU pages as aliases, nothing migrates, every byte in place.
+ */
+TEST(thp_ranges_with_device_pages_inside)
+{
+	const size_t n = 512;
+	int fd = egpu_open_or_skip(0);
+	unsigned int reach = egpu_client(fd, true);
+	uint8_t *a, *b, *vram = malloc(4 * PG), res[1];
+	struct egpu_counters c0;
+	struct egpu_fault f;
+	uint64_t moved;
+
+	ASSERT_TRUE(vram != NULL);
+	a = thp_pair(61);
+	b = a + n * PG;
+	ASSERT_EQ(egpu_migrate(fd, true, b + 100 * PG, 4 * PG, &moved), 0);
+	ASSERT_EQ(moved, 4);
+
+	c0 = egpu_counters(fd);
+	ASSERT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach, 0, a, 2 * n * PG,
+			     &f), 0);
+	EXPECT_EQ(f.valid, 2 * n);
+	EXPECT_EQ(f.aliases, 4);
+	EXPECT_EQ(f.device_private, 0);
+	ASSERT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach, EGPU_FAULT_WRITE,
+			     a, 2 * n * PG, &f), 0);
+	EXPECT_EQ(f.valid, 2 * n);
+	EXPECT_EQ(f.aliases, 4);
+	EXPECT_EQ(to_ram_since(fd, &c0), 0);
+	ASSERT_EQ(egpu_read_vram(fd, b + 100 * PG, 4 * PG, vram, res, NULL), 4);
+	EXPECT_TRUE(check_pages(vram, 4, 62, 100, "GPU view of the THP's pages"));
+	EXPECT_TRUE(check_pages(a, n, 61, 0, "CPU view of the RAM THP"));
+	EXPECT_TRUE(check_pages(b, n, 62, 0, "CPU view of the split THP"));
+	free(vram);
+}
+
 /* ---- 3. only aliases the client can map ---------------------------------- */
 
 /*
@@ -319,7 +456,8 @@ TEST(alias_outside_the_providers_bar_is_refused)
 	uint8_t *buf;
 
 	if (fd1 < 0)
-		SKIP("needs a second GPU (its window is the foreign alias)");
+		RIG_MISSING(rig_gpus() >= 2,
+			    "needs a second GPU (its window is the foreign alias)");
 	buf = gpu_pages(fd, N, 44);
 	ASSERT_EQ(egpu_ioctl(fd, EGPU_IOC_SET_REFUSE, &r), 0);
 	c0 = egpu_counters(fd);
@@ -587,7 +725,7 @@ TEST_TIMEOUT(stalled_fault_does_not_block_unbinding_a_gpu, 180)
 	int i;
 
 	if (fd1 < 0)
-		SKIP("needs a second GPU to unbind");
+		RIG_MISSING(rig_gpus() >= 2, "needs a second GPU to unbind");
 	if (!kernel_drops_mmap_lock())
 		SKIP("no lock-dropping fault here: a userfaultfd fault fails at once");
 	info1 = egpu_info(fd1);

@@ -113,6 +113,8 @@ TEST_TIMEOUT(unbind_while_in_use, 300)
 	ASSERT_EQ(pthread_create(&tc, NULL, reader_fn, &c), 0);
 	ASSERT_TRUE(wait_reads(&b, 1, 60));
 
+	/* The departing provider's aliases were in use by GPU 1's client. */
+	EXPECT_GT(b.p2p, 0);
 	TH_LOG("unbinding %s", info.pci_name);
 	ret = write_file(SYSFS_EGPU_DRV "/unbind", info.pci_name);
 	/* From here on: no ASSERT before the rebind. */
@@ -136,6 +138,8 @@ TEST_TIMEOUT(unbind_while_in_use, 300)
 	       atomic_load(&b.reads), b.p2p, atomic_load(&c.reads), c.enodev);
 	EXPECT_EQ(b.bad + c.bad, 0);
 	EXPECT_EQ(b.errors + c.errors, 0);
+	/* GPU 0's own file ended with exactly one -ENODEV. */
+	EXPECT_EQ(c.enodev, 1);
 	if (b.errors + c.errors)
 		TH_LOG("last errors %d %d", b.last_error, c.last_error);
 	EXPECT_TRUE(check_pages(buf, UP, 21, 0, "CPU view after unbind"));

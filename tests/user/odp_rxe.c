@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <stdatomic.h>
+
 #include "tap.h"
 #include "egpu_test.h"
 #include "rxe_test.h"
@@ -120,7 +122,8 @@ static void run_case(bool p2p, bool on_gpu)
 	int ctl = egpu_open_or_skip(0);
 
 	if (p2p && on_gpu && access(CONSUMER "enable", W_OK))
-		SKIP("mlx5_odp_p2p is not loaded");
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
 	consumer_set("devices", "rxe");
 	consumer_set("enable", p2p ? "Y" : "N");
 	rdma_setup(&r, NPAGES);
@@ -179,19 +182,57 @@ TEST(odp_rxe_host_memory_unchanged)
  * unloads and reloads it, and finally the child's process exit (SIGKILL)
  * tears everything down mid-flight.
  */
-TEST(odp_rxe_toggle_unload_and_exit_mid_traffic)
+/* Did *@rounds grow within 20 s (the child's traffic keeps moving)? */
+static bool traffic_moves(atomic_ulong *rounds)
+{
+	unsigned long r0 = atomic_load(rounds);
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (atomic_load(rounds) > r0 + 1)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/*
+ * rmmod of the consumer: "in use" while one of its replacements runs (an
+ * ODP fault of the traffic) is the answer to take again, a moment later.
+ */
+static int rmmod_consumer(void)
+{
+	int i, ret = -1;
+
+	for (i = 0; i < 100 && ret; i++) {
+		ret = system("rmmod mlx5_odp_p2p 2>/dev/null");
+		if (ret)
+			usleep(50000);
+	}
+	return ret;
+}
+
+TEST_TIMEOUT(odp_rxe_toggle_unload_and_exit_mid_traffic, 300)
 {
 	int fd = egpu_open_or_skip(0);
+	struct p2p_counters p0, dp;
+	atomic_ulong *rounds;
 	bool ats_y;
 	pid_t pid;
 	int status, i;
 
 	if (access(CONSUMER "enable", W_OK))
-		SKIP("mlx5_odp_p2p is not loaded");
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
 	odp_or_skip();
 	ats_y = consumer_ats();
 	consumer_set("devices", "rxe");
 	consumer_set("enable", "Y");
+	/* Rounds of verified traffic, counted by the child. */
+	rounds = mmap(NULL, PG, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(rounds != MAP_FAILED);
+	atomic_store(rounds, 0);
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (!pid) {
@@ -214,24 +255,33 @@ TEST(odp_rxe_toggle_unload_and_exit_mid_traffic)
 			     mr->rkey, 0, 0);
 			if (!check_pages(r.host, NPAGES, seed, 0, "loop"))
 				_exit(3);
+			atomic_fetch_add(rounds, 1);
 			if (!(seed % 4))
 				egpu_migrate(fd, true, g, LEN, NULL);
 		}
 	}
+	ASSERT_TRUE(traffic_moves(rounds));
 	for (i = 0; i < 6; i++) {
 		usleep(300000);
 		consumer_set("enable", i % 2 ? "Y" : "N");
 		ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
+		EXPECT_TRUE(traffic_moves(rounds));
 	}
 	consumer_set("enable", "Y");
 	/* Unload with MRs holding aliases and traffic running, then reload. */
-	ASSERT_EQ(system("rmmod mlx5_odp_p2p"), 0);
-	usleep(500000);
+	ASSERT_EQ(rmmod_consumer(), 0);
+	EXPECT_TRUE(traffic_moves(rounds));
 	ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
 	/* With the load-time parameter it had (the suite also runs ats=Y). */
 	ASSERT_EQ(system(ats_y ? "modprobe mlx5_odp_p2p devices=rxe ats=Y" :
 			 "modprobe mlx5_odp_p2p devices=rxe"), 0);
-	usleep(500000);
+	/* P2P again: the traffic moves the pages back to VRAM every 4 rounds. */
+	p0 = p2p_read(NULL);
+	EXPECT_TRUE(traffic_moves(rounds));
+	EXPECT_TRUE(traffic_moves(rounds));
+	dp = p2p_delta(&p0, NULL);
+	p2p_log("after the reload", &dp);
+	EXPECT_GT(dp.v[P2P_ALIASES], 0);
 	ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0);
 	kill(pid, SIGKILL);
 	ASSERT_EQ(waitpid(pid, &status, 0), pid);
@@ -254,7 +304,8 @@ TEST(odp_rxe_dereg_mid_traffic)
 	int i;
 
 	if (access(CONSUMER "enable", W_OK))
-		SKIP("mlx5_odp_p2p is not loaded");
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
 	consumer_set("devices", "rxe");
 	consumer_set("enable", "Y");
 	rdma_setup(&r, NPAGES);

@@ -67,7 +67,8 @@ TEST_TIMEOUT(teardown_while_an_odp_mr_holds_aliases, 300)
 	bool torn = false;
 
 	if (access(CONSUMER "enable", W_OK))
-		SKIP("mlx5_odp_p2p is not loaded");
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
 	odp_or_skip();
 	consumer_set("devices", "rxe");
 	consumer_set("enable", "Y");
@@ -139,7 +140,8 @@ TEST_TIMEOUT(odp_read_next_to_an_untouched_page, 300)
 	size_t i;
 
 	if (access(CONSUMER "enable", W_OK))
-		SKIP("mlx5_odp_p2p is not loaded");
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
 	odp_or_skip();
 	consumer_set("devices", "rxe");
 	consumer_set("enable", "Y");
@@ -174,6 +176,190 @@ TEST_TIMEOUT(odp_read_next_to_an_untouched_page, 300)
 				"RDMA READ of the GPU pages"));
 	EXPECT_EQ(ibv_dereg_mr(mr), 0);
 	rdma_teardown(&r);
+}
+
+/* Every page of @g as the GPU sees it: resident and holding @seed's pattern. */
+static void check_vram_pattern(int fd, void *g, size_t n, uint64_t seed,
+			       const char *what)
+{
+	uint8_t *got = malloc(n * PG), res[8];
+
+	ASSERT_TRUE(got != NULL && n <= 64);
+	memset(res, 0, sizeof(res));
+	EXPECT_EQ(egpu_read_vram(fd, g, n * PG, got, res, NULL), n);
+	EXPECT_TRUE(check_pages(got, n, seed, 0, what));
+	free(got);
+}
+
+/*
+ * mprotect(PROT_READ) after rxe took aliases of GPU pages: the protection
+ * change invalidates them. An RDMA WRITE, and an edu DMA write, must then
+ * fail and never land in the GPU's memory.
+ */
+TEST_TIMEOUT(write_after_mprotect_read_only_never_lands, 300)
+{
+	int fd = egpu_open_or_skip(0);
+	unsigned int client = egpu_client(fd, true);
+	struct p2p_counters p0, dp;
+	uint8_t *out = malloc(2 * PG);
+	struct rdma r = {};
+	struct ibv_mr *mr;
+	int status;
+	void *g;
+
+	if (access(CONSUMER "enable", W_OK))
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
+	ASSERT_TRUE(out != NULL);
+	odp_or_skip();
+	consumer_set("devices", "rxe");
+	consumer_set("enable", "Y");
+	rdma_setup(&r, NPAGES);
+	p0 = p2p_read(NULL);
+	g = odp_gpu_buffer(&r, fd, NPAGES, 54, &mr);
+	post(&r, IBV_WR_RDMA_READ, r.host, NPAGES * PG, (uintptr_t)g, mr->rkey,
+	     0, 0);
+	dp = p2p_delta(&p0, NULL);
+	ASSERT_TRUE(check_pages(r.host, NPAGES, 54, 0, "RDMA READ by P2P"));
+	ASSERT_GE(dp.v[P2P_ALIASES], NPAGES);
+
+	ASSERT_EQ(mprotect(g, NPAGES * PG, PROT_READ), 0);
+	fill_pages(r.host, NPAGES, 55);
+	status = post_status(&r, IBV_WR_RDMA_WRITE, r.host, NPAGES * PG,
+			     (uintptr_t)g, mr->rkey);
+	TH_LOG("RDMA WRITE into the read-only range: %s",
+	       status >= 0 ? ibv_wc_status_str(status) : strerror(-status));
+	EXPECT_NE(status, IBV_WC_SUCCESS);
+	fill_pages(out, 2, 56);
+	EXPECT_EQ(egpu_dma(fd, client, EGPU_DMA_WRITE, g, 2 * PG, out, NULL),
+		  -EPERM);
+	check_vram_pattern(fd, g, NPAGES, 54, "GPU view after refused writes");
+	EXPECT_TRUE(check_pages(g, NPAGES, 54, 0, "CPU view"));
+	EXPECT_EQ(ibv_dereg_mr(mr), 0);
+	rdma_teardown(&r);
+	free(out);
+}
+
+/*
+ * fork() while rxe holds aliases of GPU pages of a private mapping: the
+ * pages become copy-on-write (read-only in both processes), which
+ * invalidates the aliases. The parent's RDMA WRITE must reach the
+ * parent's copy only; the child keeps the data it had.
+ */
+TEST_TIMEOUT(fork_while_an_odp_mr_holds_aliases, 300)
+{
+	int fd = egpu_open_or_skip(0), status, go[2];
+	struct rdma r = {};
+	struct ibv_mr *mr;
+	char c = 0;
+	pid_t pid;
+	void *g;
+
+	if (access(CONSUMER "enable", W_OK))
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
+	odp_or_skip();
+	consumer_set("devices", "rxe");
+	consumer_set("enable", "Y");
+	rdma_setup(&r, NPAGES);
+	g = odp_gpu_buffer(&r, fd, NPAGES, 57, &mr);
+	post(&r, IBV_WR_RDMA_READ, r.host, NPAGES * PG, (uintptr_t)g, mr->rkey,
+	     0, 0);
+	ASSERT_TRUE(check_pages(r.host, NPAGES, 57, 0, "RDMA READ by P2P"));
+
+	ASSERT_EQ(pipe(go), 0);
+	fflush(stdout);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		/* The child waits for the parent's write, then reads its copy. */
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		_exit(check_pages(g, NPAGES, 57, 0, "child's copy") ? 0 : 1);
+	}
+	fill_pages(r.host, NPAGES, 58);
+	post(&r, IBV_WR_RDMA_WRITE, r.host, NPAGES * PG, (uintptr_t)g,
+	     mr->rkey, 0, 0);
+	EXPECT_TRUE(check_pages(g, NPAGES, 58, 0, "parent's view"));
+	ASSERT_EQ(write(go[1], "g", 1), 1);
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	memset(r.host, 0, NPAGES * PG);
+	post(&r, IBV_WR_RDMA_READ, r.host, NPAGES * PG, (uintptr_t)g, mr->rkey,
+	     0, 0);
+	EXPECT_TRUE(check_pages(r.host, NPAGES, 58, 0, "RDMA READ after fork"));
+	EXPECT_EQ(ibv_dereg_mr(mr), 0);
+	rdma_teardown(&r);
+}
+
+/*
+ * munmap() of half of an ODP MR while writes to all of it are queued: each
+ * completes or fails, the kernel stays clean; afterwards the mapped half
+ * still works (on fresh QPs) and the unmapped half is refused.
+ */
+TEST_TIMEOUT(munmap_part_of_an_odp_mr_mid_traffic, 300)
+{
+	struct ibv_send_wr wr = { .num_sge = 1, .opcode = IBV_WR_RDMA_WRITE }, *bad;
+	int fd = egpu_open_or_skip(0), i, n, errors = 0;
+	const size_t half = NPAGES / 2;
+	struct ibv_wc wc[16];
+	struct rdma r = {};
+	struct ibv_sge sge;
+	struct ibv_mr *mr;
+	uint8_t *g;
+
+	if (access(CONSUMER "enable", W_OK))
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
+	odp_or_skip();
+	consumer_set("devices", "rxe");
+	consumer_set("enable", "Y");
+	rdma_setup(&r, NPAGES);
+	g = odp_gpu_buffer(&r, fd, NPAGES, 59, &mr);
+	fill_pages(r.host, NPAGES, 60);
+	sge = (struct ibv_sge){ (uintptr_t)r.host, NPAGES * PG, r.host_mr->lkey };
+	wr.sg_list = &sge;
+	wr.wr.rdma.remote_addr = (uintptr_t)g;
+	wr.wr.rdma.rkey = mr->rkey;
+	for (i = 0; i < 8; i++) {
+		wr.send_flags = IBV_SEND_SIGNALED;
+		ASSERT_EQ(ibv_post_send(r.qa, &wr, &bad), 0);
+	}
+	ASSERT_EQ(munmap(g + half * PG, half * PG), 0);
+	usleep(500000);
+	for (n = 0; n < 8;) {
+		int got = ibv_poll_cq(r.cq, 16, wc);
+
+		ASSERT_GE(got, 0);
+		for (i = 0; i < got; i++)
+			errors += wc[i].status != IBV_WC_SUCCESS;
+		n += got;
+		if (!got)
+			usleep(10000);
+	}
+	TH_LOG("8 writes around the munmap: %d failed", errors);
+	/* The mapped half holds the old or the new data, page by page. */
+	for (i = 0; i < (int)half; i++)
+		EXPECT_TRUE(check_pages(g + i * PG, 1, 59, i, "old") ||
+			    check_pages(g + i * PG, 1, 60, i, "new"));
+	EXPECT_EQ(ibv_destroy_qp(r.qa), 0);
+	EXPECT_EQ(ibv_destroy_qp(r.qb), 0);
+	r.qa = create_qp(&r);
+	r.qb = create_qp(&r);
+	ASSERT_TRUE(r.qa && r.qb);
+	ASSERT_EQ(connect_qp(&r, r.qa, r.qb->qp_num), 0);
+	ASSERT_EQ(connect_qp(&r, r.qb, r.qa->qp_num), 0);
+	memset(r.host, 0, NPAGES * PG);
+	EXPECT_EQ(post_status(&r, IBV_WR_RDMA_READ, r.host, half * PG,
+			      (uintptr_t)g, mr->rkey), IBV_WC_SUCCESS);
+	for (i = 0; i < (int)half; i++)
+		EXPECT_TRUE(check_pages(r.host + i * PG, 1, 59, i, "old") ||
+			    check_pages(r.host + i * PG, 1, 60, i, "new"));
+	EXPECT_NE(post_status(&r, IBV_WR_RDMA_READ, r.host, half * PG,
+			      (uintptr_t)g + half * PG, mr->rkey),
+		  IBV_WC_SUCCESS);
+	ibv_dereg_mr(mr);	/* may fail: its range is half gone */
+	munmap(g, half * PG);
 }
 
 TAP_MAIN()

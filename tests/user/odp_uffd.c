@@ -586,7 +586,8 @@ TEST_TIMEOUT(odp_uffd_rmmod_refused_while_a_prefetch_waits, 600)
 	odp_or_skip();
 	uffd_or_skip();
 	if (access(CONSUMER "enable", W_OK))
-		SKIP("mlx5_odp_p2p is not loaded");
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
 	consumer_set("devices", "rxe");
 	kill_blocked_prefetch("Y", rmmod_consumer_refused);
 	consumer_set("enable", "Y");

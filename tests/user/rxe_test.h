@@ -132,7 +132,8 @@ static inline void rdma_setup(struct rdma *r, size_t npages)
 {
 	r->ctx = open_rxe();
 	if (!r->ctx)
-		SKIP("no rdma device %s (rdma_rxe on lo)", RXE_DEV);
+		RIG_MISSING(rig_has("HMM_P2P_RIG_RXE"),
+			    "no rdma device %s (rdma_rxe on lo)", RXE_DEV);
 	ASSERT_EQ(find_loopback_gid(r), 0);
 	r->pd = ibv_alloc_pd(r->ctx);
 	ASSERT_TRUE(r->pd);
@@ -264,11 +265,13 @@ static inline void odp_or_skip(void)
 	struct ibv_context *ctx = open_rxe();
 
 	if (!ctx)
-		SKIP("no rdma device %s (rdma_rxe on lo)", RXE_DEV);
+		RIG_MISSING(rig_has("HMM_P2P_RIG_RXE"),
+			    "no rdma device %s (rdma_rxe on lo)", RXE_DEV);
 	ASSERT_EQ(ibv_query_device_ex(ctx, NULL, &attr), 0);
 	ibv_close_device(ctx);
 	if (!(attr.odp_caps.general_caps & IBV_ODP_SUPPORT))
-		SKIP("%s has no ODP on this kernel", RXE_DEV);
+		RIG_MISSING(!strcmp(getenv("HMM_P2P_RIG_RXE") ?: "", "odp"),
+			    "%s has no ODP on this kernel", RXE_DEV);
 }
 
 #define ODP_ACCESS (IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE |     \
@@ -289,16 +292,22 @@ static inline void *odp_gpu_buffer(struct rdma *r, int fd, size_t npages,
 		ASSERT_EQ(egpu_migrate(fd, true, g, npages * PG, NULL), 0);
 	*mr = ibv_reg_mr(r->pd, g, npages * PG, ODP_ACCESS);
 	if (!*mr && errno == EOPNOTSUPP)
-		SKIP("%s has no ODP on this kernel", RXE_DEV);
+		RIG_MISSING(!strcmp(getenv("HMM_P2P_RIG_RXE") ?: "", "odp"),
+			    "%s has no ODP on this kernel", RXE_DEV);
 	ASSERT_TRUE(*mr);
 	return g;
 }
 
-/* Configure the consumer; a no-op when it is not loaded. */
+/*
+ * Configure the consumer; a no-op when it is not loaded, or when the
+ * suite's mutation pass holds it disabled (HMM_P2P_CONSUMER_LOCKED).
+ */
 static inline void consumer_set(const char *param, const char *val)
 {
 	char path[128];
 
+	if (rig_has("HMM_P2P_CONSUMER_LOCKED"))
+		return;
 	snprintf(path, sizeof(path), CONSUMER "%s", param);
 	if (access(path, W_OK))
 		return;
