@@ -49,6 +49,19 @@ static inline struct dev_pagemap *hmm_p2p_page_pgmap(struct page *page)
 static_assert(HMM_P2P_PFN_STICKY == HMM_P2P_PFN_KNOWN_STICKY,
 	      "hmm pfn flags changed: review HMM_P2P_PFN_STICKY and alias slots");
 
+/*
+ * The flag a consumer sets on a slot it has mapped for its device, under
+ * its own lock after its sequence check, and that every invalidation
+ * clears (hmm_dma_map_pfn()/hmm_dma_unmap_pfn(), 285e871884ff, v6.16).
+ * Before it, ib_umem_odp kept its mappings in a list of its own and the
+ * pfn array was not a live mirror: nothing to keep.
+ */
+#ifdef HMM_P2P_HAVE_HMM_PFN_DMA_MAPPED
+#define HMM_P2P_PFN_MAPPED ((unsigned long)HMM_PFN_DMA_MAPPED)
+#else
+#define HMM_P2P_PFN_MAPPED 0UL
+#endif
+
 #define HMM_P2P_PFN_REQ_MASK \
 	((unsigned long)HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE)
 
@@ -86,6 +99,20 @@ static inline bool hmm_p2p_section_plain_online(unsigned long nr)
 		return false;
 	ms = __nr_to_section(nr);
 	return online_section(ms) && !online_device_section(ms);
+}
+
+/*
+ * Is @pfn's subsection of section @nr present? The per-pfn part of
+ * pfn_to_online_page() (memory hotplug adds and removes memory by
+ * subsection since f1eca35a0dc7, v5.6), kept apart from the per-section
+ * look above so that a cached section is still checked pfn by pfn.
+ */
+static inline bool hmm_p2p_pfn_in_plain_section(unsigned long nr,
+						unsigned long pfn)
+{
+	if (IS_ENABLED(CONFIG_HAVE_ARCH_PFN_VALID) && !pfn_valid(pfn))
+		return false;
+	return pfn_section_valid(__nr_to_section(nr), pfn);
 }
 
 /* Probe zone_device_page_init_has_pgmap_order: d245f9b4ab80, 12b2285bf3d1 (v6.19). */

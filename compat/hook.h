@@ -43,9 +43,10 @@ int hmm_p2p_hooks_install(struct hmm_p2p_hook *const *hooks, unsigned int n);
 void hmm_p2p_hooks_remove(struct hmm_p2p_hook *const *hooks, unsigned int n);
 /*
  * After removing hooks whose replacements bracket their bodies with a read
- * section of @srcu (nothing that sleeps before srcu_read_lock() or after
- * srcu_read_unlock()): wait until no task runs a replacement any more, so
- * the owner may unload.
+ * section of @srcu: wait until no task runs a replacement any more, so the
+ * owner may unload. Nothing in a replacement may block outside the read
+ * section (not even a call to the original that returns into it): RCU
+ * Tasks counts a sleeping task as quiescent whatever its stack holds.
  */
 struct srcu_struct;
 void hmm_p2p_hooks_quiesce(struct srcu_struct *srcu);

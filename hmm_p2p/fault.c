@@ -24,15 +24,16 @@
  *     aliasable page next to such a page.
  *
  * The caller's array is written with final answers only, each one a value
- * hmm_range_fault() could store there or an alias: for ODP it is the NIC's
- * live mirror, read under the consumer's lock while we fault.
+ * hmm_range_fault() could store there or an alias, after the sequence
+ * check of a pass that succeeded (publish()): for ODP it is the NIC's live
+ * mirror, read under the consumer's lock while we fault.
  *
  * Every walk uses the caller's notifier_seq, so an invalidation between
  * them makes the next one (or the caller's mmu_interval_read_retry()) fail
  * with -EBUSY, as with hmm_range_fault(). A slot that leaves here holds
  * exactly what hmm_range_fault() would have put there, or an alias inside
  * the BAR of the provider that owns the page, which the client can map (or,
- * without a fault request, the alias the caller still mirrors there).
+ * without a fault request, the alias the caller has mapped there).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -59,7 +60,7 @@
 static bool enable = true;
 module_param(enable, bool, 0644);
 MODULE_PARM_DESC(enable,
-		 "Answer device-private pages with P2P aliases (default Y); N makes hmm_p2p_range_fault() behave exactly like hmm_range_fault()");
+		 "Answer device-private pages with P2P aliases (default Y); N makes hmm_p2p_range_fault() behave like hmm_range_fault(), except that aliases a device mapped stay mapped until invalidated");
 
 bool hmm_p2p_enabled(void)
 {
@@ -78,8 +79,17 @@ struct p2p_fault {
 	unsigned long *tmp;	/* the second and later owner walks */
 	unsigned long *zdev;	/* slots of out[] on a ZONE_DEVICE pfn: sorted in translation */
 	unsigned long *todo;	/* slots for the fault runs */
+	unsigned long todo_count;	/* its weight after the last pass */
 	unsigned long plain_section;	/* last section of plain online memory */
+	bool own_walk;		/* walk with caller_owner after the foreign ones */
 };
+
+/*
+ * Set once an alias has been handed out: from then on the stock function
+ * is never used in place of a pass, because only a pass keeps a mapped
+ * alias slot mapped (publish()), whatever the registry holds by then.
+ */
+static bool aliases_handed_out;
 
 /* What one pass built; the call's inputs and arrays stay. */
 static void p2p_pass_reset(struct p2p_fault *f)
@@ -88,6 +98,8 @@ static void p2p_pass_reset(struct p2p_fault *f)
 	bitmap_free(f->todo);
 	f->zdev = NULL;
 	f->todo = NULL;
+	/* Memory may have been hot-(un)plugged since the last look. */
+	f->plain_section = ULONG_MAX;
 }
 
 static void p2p_fault_free(struct p2p_fault *f)
@@ -119,9 +131,10 @@ static bool pfn_online_memory(struct p2p_fault *f, unsigned long pfn)
 {
 	unsigned long nr = pfn_to_section_nr(pfn);
 
-	if (nr == f->plain_section)
+	if (nr == f->plain_section && hmm_p2p_pfn_in_plain_section(nr, pfn))
 		return true;
-	if (hmm_p2p_section_plain_online(nr)) {
+	if (hmm_p2p_section_plain_online(nr) &&
+	    hmm_p2p_pfn_in_plain_section(nr, pfn)) {
 		f->plain_section = nr;
 		return true;
 	}
@@ -149,29 +162,44 @@ static bool slot_satisfied(unsigned long out, unsigned long req)
 /*
  * The caller's array is a consumer's live mirror (ib_umem_odp's pfn list is
  * read under its own lock while we fault): only final answers go there,
- * each one a value hmm_range_fault() itself could store, or an alias.
+ * each one a value hmm_range_fault() itself could store, or an alias, and
+ * only from a pass whose notifier sequence still holds, in one tight loop
+ * right after checking it (a store computed before an invalidation would
+ * otherwise land after the consumer cleared the slot). out[] holds the
+ * final answer of every slot that is not in todo (the fault runs answer
+ * those themselves, as the stock function does).
+ *
+ * One exception to "the stock answer": a "not valid" answer for a slot
+ * without a fault request leaves a slot that the consumer has mapped
+ * (HMM_PFN_VALID and HMM_PFN_DMA_MAPPED: set under the consumer's lock
+ * after its sequence check, cleared by every invalidation) as it is. For a
+ * page still in device memory that slot is an alias handed out earlier,
+ * valid until the page leaves (hmm_p2p.h); turning it not valid would hide
+ * a live device mapping from the consumer's invalidation, which unmaps
+ * valid slots only. Any other valid slot gets the stock answer, so a stale
+ * store (the stock walk's own, or a consumer's) is repaired by the next
+ * walk as it is without hmm-p2p.
  */
-static void set_slot(struct p2p_fault *f, unsigned long i, unsigned long v)
+static bool slot_mapped(unsigned long slot)
 {
-	unsigned long *slot = &f->range->hmm_pfns[i];
+	unsigned long mapped = HMM_PFN_VALID | HMM_P2P_PFN_MAPPED;
 
-	*slot = (*slot & HMM_P2P_PFN_STICKY) | (v & ~HMM_P2P_PFN_STICKY);
+	return HMM_P2P_PFN_MAPPED && (slot & mapped) == mapped;
 }
 
-/*
- * A "not valid" answer (@v: 0, or HMM_PFN_ERROR) for a slot without a fault
- * request. A slot that holds HMM_PFN_VALID is what the caller still mirrors
- * of an unchanged PTE (callers clear slots on invalidation, as ib_umem_odp
- * does): for a page still in device memory that is an alias handed out
- * earlier, valid until the page leaves (hmm_p2p.h). It is left as it is:
- * turning it not valid would hide a live device mapping from the caller's
- * invalidation, which only unmaps valid slots.
- */
-static void set_slot_not_valid(struct p2p_fault *f, unsigned long i,
-			       unsigned long v)
+static void publish(struct p2p_fault *f)
 {
-	if (!(f->range->hmm_pfns[i] & HMM_PFN_VALID))
-		set_slot(f, i, v);
+	unsigned long *slots = f->range->hmm_pfns, i;
+
+	for (i = 0; i < f->npages; i++) {
+		unsigned long v = f->out[i], s = slots[i];
+
+		if (f->todo && test_bit(i, f->todo))
+			continue;
+		if (!(v & HMM_PFN_VALID) && slot_mapped(s))
+			continue;
+		slots[i] = (s & HMM_P2P_PFN_STICKY) | (v & ~HMM_P2P_PFN_STICKY);
+	}
 }
 
 /* ---- 1. owner walks ------------------------------------------------------ */
@@ -188,12 +216,15 @@ static int owner_walk(struct p2p_fault *f, void *owner, unsigned long *pfns)
 	return hmm_range_fault(&walk);
 }
 
-/* An ordinary page (RAM, or ZONE_DEVICE memory that is not device-private). */
+/*
+ * An ordinary page (RAM, ZONE_DEVICE memory that is not device-private, or
+ * the caller's own device-private page): out[@i] is the answer, unless the
+ * request needs a fault.
+ */
 static int settle_ordinary(struct p2p_fault *f, unsigned long i)
 {
 	if (!slot_satisfied(f->out[i], slot_request(f, i)))
 		return mark(f, &f->todo, i);
-	set_slot(f, i, f->out[i]);
 	return 0;
 }
 
@@ -209,8 +240,13 @@ static int sort_valid_slot(struct p2p_fault *f, unsigned long i)
 	return mark(f, &f->zdev, i);
 }
 
-/* Slots of the later owner walk (in f->tmp) that the earlier ones missed. */
-static int merge_owner_walk(struct p2p_fault *f, unsigned long *missing)
+/*
+ * Slots of a later owner walk (in f->tmp) that the earlier ones missed. The
+ * caller's own walk (@own) finds nothing but the caller's own device-private
+ * pages, answered as the stock function answers them.
+ */
+static int merge_owner_walk(struct p2p_fault *f, unsigned long *missing,
+			    bool own)
 {
 	unsigned long i;
 	int ret;
@@ -220,7 +256,7 @@ static int merge_owner_walk(struct p2p_fault *f, unsigned long *missing)
 			continue;
 		f->out[i] = f->tmp[i];
 		(*missing)--;
-		ret = sort_valid_slot(f, i);
+		ret = own ? settle_ordinary(f, i) : sort_valid_slot(f, i);
 		if (ret)
 			return ret;
 	}
@@ -241,27 +277,25 @@ static int alloc_walk_array(struct p2p_fault *f, unsigned long **a)
 /*
  * The common case of the first owner walk, kept tight because it is the
  * whole cost on ordinary memory: one request for every slot (ODP's), and
- * valid slots of plain online memory that answer it go straight to the
- * caller. Returns the first slot it did not settle (npages if none).
+ * valid slots of plain online memory that answer it are final as they are.
+ * Returns the first slot it did not settle (npages if none).
  */
 static unsigned long settle_plain_slots(struct p2p_fault *f, unsigned long i)
 {
 	unsigned long req = f->inputs ? 0 : slot_request(f, 0);
 	bool need_write = (req & HMM_PFN_REQ_FAULT) && (req & HMM_PFN_REQ_WRITE);
-	unsigned long *slots = f->range->hmm_pfns;
 
 	if (f->inputs)
 		return i;
 	for (; i < f->npages; i++) {
-		unsigned long v = f->out[i];
+		unsigned long v = f->out[i], pfn = hmm_p2p_pfn_of(v);
 
 		if (!(v & HMM_PFN_VALID) || (need_write && !(v & HMM_PFN_WRITE)))
 			break;
-		if (pfn_to_section_nr(hmm_p2p_pfn_of(v)) != f->plain_section &&
-		    !pfn_online_memory(f, hmm_p2p_pfn_of(v)))
+		if (!(pfn_to_section_nr(pfn) == f->plain_section &&
+		      hmm_p2p_pfn_in_plain_section(f->plain_section, pfn)) &&
+		    !pfn_online_memory(f, pfn))
 			break;
-		slots[i] = (slots[i] & HMM_P2P_PFN_STICKY) |
-			   (v & ~HMM_P2P_PFN_STICKY);
 	}
 	return i;
 }
@@ -288,34 +322,39 @@ static int owner_walks(struct p2p_fault *f)
 			return ret;
 	}
 
-	/* Only a slot no walk found yet can be another owner's page. */
-	for (o = 1; o < f->nr_owners && missing; o++) {
+	/*
+	 * Only a slot no walk found yet can be another owner's page; the
+	 * caller's own device-private pages come last, from a walk with its
+	 * own owner.
+	 */
+	for (o = 1; o <= f->nr_owners && missing; o++) {
+		bool own = o == f->nr_owners;
+
+		if (own && !f->own_walk)
+			break;
 		ret = alloc_walk_array(f, &f->tmp);
 		if (!ret)
-			ret = owner_walk(f, f->owners[o], f->tmp);
+			ret = owner_walk(f, own ? f->caller_owner : f->owners[o],
+					 f->tmp);
 		if (!ret)
-			ret = merge_owner_walk(f, &missing);
+			ret = merge_owner_walk(f, &missing, own);
 		if (ret)
 			return ret;
 	}
 
 	/*
-	 * What no owner walk found: a page to fault, or, for a caller with
-	 * device memory of its own, perhaps one of its own pages, which only
-	 * a walk with its owner reports. Otherwise out[] holds exactly what
-	 * the stock walk without a fault request reports (0, or
-	 * HMM_PFN_ERROR).
+	 * What no owner walk found: a page to fault, or exactly what the
+	 * stock walk without a fault request reports (0, or HMM_PFN_ERROR),
+	 * which out[] holds already.
 	 */
 	for (i = 0; missing && i < f->npages; i++) {
 		if (f->out[i] & HMM_PFN_VALID)
 			continue;
 		missing--;
-		if (f->caller_owner || (slot_request(f, i) & HMM_PFN_REQ_FAULT)) {
+		if (slot_request(f, i) & HMM_PFN_REQ_FAULT) {
 			ret = mark(f, &f->todo, i);
 			if (ret)
 				return ret;
-		} else {
-			set_slot_not_valid(f, i, f->out[i]);
 		}
 	}
 	return 0;
@@ -423,6 +462,8 @@ static unsigned long alias_of(struct p2p_fault *f, struct translation *t,
 		return 0;
 	}
 	hmm_p2p_count(prov, HMM_P2P_ALIASES, 1);
+	if (!READ_ONCE(aliases_handed_out))
+		WRITE_ONCE(aliases_handed_out, true);
 	return alias_pfn;
 }
 
@@ -439,15 +480,15 @@ static int device_private_fallback(struct p2p_fault *f,
 		hmm_p2p_count(prov, HMM_P2P_FAULTED, 1);
 		return mark(f, &f->todo, i);
 	}
-	set_slot_not_valid(f, i, hmm_pfn_to_map_order(f->out[i]) ?
-			   HMM_PFN_ERROR : 0);
+	f->out[i] = hmm_pfn_to_map_order(f->out[i]) ? HMM_PFN_ERROR : 0;
 	return 0;
 }
 
 /*
  * A ZONE_DEVICE pfn outside every declared range: its pagemap is looked up
  * with a live reference before anything of it is read (the page may have
- * been freed, and its pagemap unmapped, since the walk saw it).
+ * been freed, and its pagemap unmapped, since the walk saw it). Without a
+ * live pagemap nothing can be said of the pfn: the stock walk answers.
  */
 static int sort_undeclared(struct p2p_fault *f, struct translation *t,
 			   unsigned long i, unsigned long req)
@@ -456,9 +497,10 @@ static int sort_undeclared(struct p2p_fault *f, struct translation *t,
 	struct hmm_p2p_provider *prov;
 
 	pgmap = hmm_p2p_get_dev_pagemap(hmm_p2p_pfn_of(f->out[i]));
-	if (!pgmap || pgmap->type != MEMORY_DEVICE_PRIVATE) {
-		if (pgmap)
-			put_dev_pagemap(pgmap);
+	if (!pgmap)
+		return mark(f, &f->todo, i);
+	if (pgmap->type != MEMORY_DEVICE_PRIVATE) {
+		put_dev_pagemap(pgmap);
 		return settle_ordinary(f, i);
 	}
 	/* A registered owner's pagemap that nobody declared: never aliased. */
@@ -487,7 +529,7 @@ static int translate_slot(struct p2p_fault *f, struct translation *t,
 	if (!alias_pfn)
 		return device_private_fallback(f, r->prov, i, req);
 	/* Order 0: the alias is reported page by page. */
-	set_slot(f, i, alias_pfn | HMM_PFN_VALID | (f->out[i] & HMM_PFN_WRITE));
+	f->out[i] = alias_pfn | HMM_PFN_VALID | (f->out[i] & HMM_PFN_WRITE);
 	return 0;
 }
 
@@ -520,24 +562,10 @@ static int translate(struct p2p_fault *f)
 /* ---- 3. fault runs ------------------------------------------------------- */
 
 /*
- * A caller that asks per slot has its requests in the slots: the runs read
- * them there. This call never stored anything in them, but an earlier pass
- * of the unlocked variant may have: they get their inputs back. (For a
- * caller that asks by default_flags, the slots' contents are not read and
- * stay untouched until the run stores its answer.)
+ * A run: slots [@a, @b) of f->todo with one request, asked through
+ * default_flags, so that the stock walk reads nothing from the caller's
+ * array (a per-slot caller's inputs are in f->inputs, never written back).
  */
-static void restore_inputs(struct p2p_fault *f)
-{
-	unsigned long *pfns = f->range->hmm_pfns, i;
-
-	if (!f->inputs)
-		return;
-	for_each_set_bit(i, f->todo, f->npages)
-		pfns[i] = (pfns[i] & HMM_P2P_PFN_STICKY) |
-			  (f->inputs[i] & ~HMM_P2P_PFN_STICKY);
-}
-
-/* The sub-range of the caller's range for slots [@a, @b). */
 static struct hmm_range run_range(const struct p2p_fault *f, unsigned long a,
 				  unsigned long b)
 {
@@ -546,22 +574,42 @@ static struct hmm_range run_range(const struct p2p_fault *f, unsigned long a,
 	sub.start = f->range->start + (a << PAGE_SHIFT);
 	sub.end = f->range->start + (b << PAGE_SHIFT);
 	sub.hmm_pfns = f->range->hmm_pfns + a;
+	sub.default_flags = slot_request(f, a);
+	sub.pfn_flags_mask = 0;
 	sub.dev_private_owner = f->caller_owner;
 	return sub;
+}
+
+/* The end of the run that starts at @a, inside the todo range [@a, @b). */
+static unsigned long run_end(const struct p2p_fault *f, unsigned long a,
+			     unsigned long b)
+{
+	unsigned long req, e = a + 1;
+
+	if (!f->inputs || a >= b)
+		return b;
+	req = slot_request(f, a);
+	while (e < b && slot_request(f, e) == req)
+		e++;
+	return e;
 }
 
 /* Fault the slots in f->todo run by run; the caller holds the mmap lock. */
 static int fault_runs_locked(struct p2p_fault *f)
 {
-	unsigned long a, b;
+	unsigned long a, b, e;
 	int ret;
 
 	for_each_set_bitrange(a, b, f->todo, f->npages) {
-		struct hmm_range sub = run_range(f, a, b);
+		for (; a < b; a = e) {
+			struct hmm_range sub;
 
-		ret = hmm_range_fault(&sub);
-		if (ret)
-			return ret;
+			e = run_end(f, a, b);
+			sub = run_range(f, a, e);
+			ret = hmm_range_fault(&sub);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -576,17 +624,26 @@ static bool range_valid(const struct hmm_range *range)
 }
 
 /*
- * Count the pass and read the foreign owners; 0 when no foreign provider
- * is registered (or P2P is disabled): the stock function does it all then.
+ * Count the pass and read the foreign owners. False when the stock function
+ * can do it all: no foreign provider is registered (or P2P is disabled) and
+ * no alias was ever handed out. Once one was, a pass runs even without
+ * owners (a walk with no owner), so that publish() keeps mapped alias
+ * slots mapped while their pages are still in device memory.
  */
-static unsigned int p2p_pass_owners(struct p2p_fault *f)
+static bool p2p_pass_needed(struct p2p_fault *f)
 {
 	hmm_p2p_count(NULL, HMM_P2P_WALKS, 1);
 	hmm_p2p_count(NULL, HMM_P2P_PAGES, f->npages);
-	if (!hmm_p2p_enabled())
-		return 0;
-	f->nr_owners = hmm_p2p_foreign_owners(f->caller_owner, f->owners);
-	return f->nr_owners;
+	f->nr_owners = hmm_p2p_enabled() ?
+		hmm_p2p_foreign_owners(f->caller_owner, f->owners) : 0;
+	if (!f->nr_owners) {
+		if (!READ_ONCE(aliases_handed_out))
+			return false;
+		f->owners[0] = NULL;
+		f->nr_owners = 1;
+	}
+	f->own_walk = f->caller_owner;
+	return true;
 }
 
 /* Set @f up for @range; per-slot requests are saved once per call. */
@@ -609,8 +666,8 @@ static int p2p_fault_init(struct p2p_fault *f, struct hmm_range *range,
 }
 
 /*
- * Steps 1 and 2, with the mmap lock held: afterwards every slot is final
- * except those in f->todo (which may be NULL), whose inputs are in place.
+ * Steps 1 and 2, with the mmap lock held: afterwards out[] holds the final
+ * answer of every slot except those in f->todo (which may be NULL).
  */
 static int owner_walks_and_translate(struct p2p_fault *f)
 {
@@ -620,9 +677,17 @@ static int owner_walks_and_translate(struct p2p_fault *f)
 	ret = owner_walks(f);
 	if (!ret && f->zdev)
 		ret = translate(f);
-	if (!ret && f->todo)
-		restore_inputs(f);
 	return ret;
+}
+
+/* Publish out[] if nothing was invalidated since the pass began. */
+static int check_and_publish(struct p2p_fault *f)
+{
+	if (mmu_interval_check_retry(f->range->notifier,
+				     f->range->notifier_seq))
+		return -EBUSY;
+	publish(f);
+	return 0;
 }
 
 static bool has_todo(const struct p2p_fault *f)
@@ -638,7 +703,7 @@ int hmm_p2p_range_fault(struct hmm_range *range, struct device *client)
 	if (!range_valid(range))
 		return -EINVAL;
 	ret = p2p_fault_init(&f, range, client);
-	if (!ret && !p2p_pass_owners(&f)) {
+	if (!ret && !p2p_pass_needed(&f)) {
 		p2p_fault_free(&f);
 		return hmm_range_fault(range);
 	}
@@ -646,55 +711,65 @@ int hmm_p2p_range_fault(struct hmm_range *range, struct device *client)
 		ret = owner_walks_and_translate(&f);
 	if (!ret && has_todo(&f))
 		ret = fault_runs_locked(&f);
-	else if (!ret && mmu_interval_check_retry(range->notifier,
-						  range->notifier_seq))
-		ret = -EBUSY;
+	if (!ret)
+		ret = check_and_publish(&f);
 	p2p_fault_free(&f);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_range_fault);
 
 #ifdef HMM_P2P_HAVE_HMM_RANGE_FAULT_UNLOCKED_TIMEOUT
+/* What is left of the call's budget, at least a jiffy; 0: no budget. */
+static unsigned long budget_left(unsigned long timeout, unsigned long deadline)
+{
+	if (!timeout)
+		return 0;
+	return time_after(jiffies, deadline) ? 1 : deadline - jiffies + 1;
+}
+
 /*
  * The fault runs of the unlocked variant: each run goes to the kernel's
  * hmm_range_fault_unlocked_timeout(), which may let handle_mm_fault() drop
  * the mmap lock (userfaultfd needs that), honours fatal signals and bounds
- * its own -EBUSY retries by @timeout, exactly as for any caller of it. It
- * refreshes the run's notifier_seq as it retries; the aliases were found
- * under range->notifier_seq, so that is checked again once the runs are
- * done.
+ * its own -EBUSY retries by what is left of the call's budget, exactly as
+ * for any caller of it. It refreshes the run's notifier_seq as it retries;
+ * the aliases were found under range->notifier_seq, which
+ * check_and_publish() checks once the runs are done.
  */
-static int fault_runs_unlocked(struct p2p_fault *f, unsigned long timeout)
+static int fault_runs_unlocked(struct p2p_fault *f, unsigned long timeout,
+			       unsigned long deadline)
 {
-	unsigned long a, b;
+	unsigned long a, b, e;
 	int ret;
 
 	for_each_set_bitrange(a, b, f->todo, f->npages) {
-		struct hmm_range sub = run_range(f, a, b);
+		for (; a < b; a = e) {
+			struct hmm_range sub;
 
-		ret = hmm_range_fault_unlocked_timeout(&sub, timeout);
-		if (ret)
-			return ret;
+			e = run_end(f, a, b);
+			sub = run_range(f, a, e);
+			ret = hmm_range_fault_unlocked_timeout(&sub,
+							       budget_left(timeout, deadline));
+			if (ret)
+				return ret;
+		}
 	}
-	return mmu_interval_check_retry(f->range->notifier,
-					f->range->notifier_seq) ? -EBUSY : 0;
+	return 0;
 }
 
 /*
  * One pass, as one iteration of the stock loop: sample the sequence, take
  * the mmap lock (killable), check the address space and the retry budget,
  * then owner walks and translation under the lock and the fault runs
- * without it. *@faulted says whether runs were made (progress: the stock
- * loop restarts its budget when a fault dropped the lock).
+ * without it.
  */
 static int unlocked_pass(struct p2p_fault *f, unsigned long timeout,
-			 unsigned long deadline, bool *faulted)
+			 unsigned long deadline)
 {
 	struct hmm_range *range = f->range;
 	struct mm_struct *mm = range->notifier->mm;
 	int ret;
 
-	*faulted = false;
 	range->notifier_seq = mmu_interval_read_begin(range->notifier);
 	ret = mmap_read_lock_killable(mm);
 	if (ret)
@@ -709,14 +784,27 @@ static int unlocked_pass(struct p2p_fault *f, unsigned long timeout,
 	}
 	ret = owner_walks_and_translate(f);
 	mmap_read_unlock(mm);
-	if (ret)
-		return ret;
-	if (has_todo(f)) {
-		*faulted = true;
-		return fault_runs_unlocked(f, timeout);
-	}
-	return mmu_interval_check_retry(range->notifier, range->notifier_seq) ?
-		-EBUSY : 0;
+	if (!ret && has_todo(f))
+		ret = fault_runs_unlocked(f, timeout, deadline);
+	if (!ret)
+		ret = check_and_publish(f);
+	return ret;
+}
+
+/*
+ * The stock loop restarts its budget when a fault dropped the mmap lock (a
+ * userfaultfd handler may take its time); that cannot be seen from here.
+ * What can: fewer pages needed a fault than in the pass before, which a
+ * slow handler's answer gives and an invalidation storm on the same pages
+ * (MADV_DONTNEED in a loop) does not, so the budget stays bounded.
+ */
+static bool pass_progressed(struct p2p_fault *f)
+{
+	unsigned long n = has_todo(f) ? bitmap_weight(f->todo, f->npages) : 0;
+	bool progress = n < f->todo_count;
+
+	f->todo_count = n;
+	return progress;
 }
 
 static int p2p_fault_unlocked(struct hmm_range *range, unsigned long timeout,
@@ -724,25 +812,26 @@ static int p2p_fault_unlocked(struct hmm_range *range, unsigned long timeout,
 {
 	unsigned long deadline = jiffies + timeout;
 	struct p2p_fault f;
-	bool faulted;
 	int ret;
 
 	ret = p2p_fault_init(&f, range, client);
+	f.todo_count = ULONG_MAX;
 	while (!ret) {
-		if (!p2p_pass_owners(&f)) {
+		if (!p2p_pass_needed(&f)) {
 			ret = hmm_range_fault_unlocked_timeout(range, timeout);
 			break;
 		}
-		ret = unlocked_pass(&f, timeout, deadline, &faulted);
-		if (ret != -EBUSY || (timeout && !faulted &&
-				      time_after(jiffies, deadline)))
+		ret = unlocked_pass(&f, timeout, deadline);
+		if (ret != -EBUSY)
 			break;
 		if (fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
-		if (faulted)
+		if (pass_progressed(&f))
 			deadline = jiffies + timeout;
+		else if (timeout && time_after(jiffies, deadline))
+			break;
 		ret = 0;
 	}
 	p2p_fault_free(&f);

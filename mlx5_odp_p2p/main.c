@@ -199,7 +199,10 @@ static void odp_note_aliases(int ret)
  * A replacement holds a module reference while it runs: one may wait as
  * long as the fault it serves (an unanswered userfaultfd), and rmmod then
  * says the module is in use instead of waiting for it. Once the module is
- * going, calls go straight to the original.
+ * going (its hooks stay in place until its exit has removed them), calls go
+ * to the original, still inside the SRCU read section: the call returns
+ * into this module's text, which the exit's hmm_p2p_hooks_quiesce() must
+ * therefore wait for. A task sleeping in it is invisible to RCU Tasks.
  */
 static bool odp_enter(void)
 {
@@ -217,10 +220,13 @@ static int odp_map_dma_and_lock(struct ib_umem_odp *umem_odp, u64 user_virt,
 	struct odp_fault_ctx ctx;
 	int idx, ret;
 
-	if (!odp_enter())
-		return ib_umem_odp_map_dma_and_lock(umem_odp, user_virt, bcnt,
-						    access_mask, fault);
 	idx = srcu_read_lock(&odp_srcu);
+	if (!odp_enter()) {
+		ret = ib_umem_odp_map_dma_and_lock(umem_odp, user_virt, bcnt,
+						   access_mask, fault);
+		srcu_read_unlock(&odp_srcu, idx);
+		return ret;
+	}
 	if (!odp_device_selected(umem_odp->umem.ibdev)) {
 		ret = ib_umem_odp_map_dma_and_lock(umem_odp, user_virt, bcnt,
 						   access_mask, fault);
@@ -230,8 +236,8 @@ static int odp_map_dma_and_lock(struct ib_umem_odp *umem_odp, u64 user_virt,
 						   access_mask, fault);
 		ctx_pop(&ctx);
 	}
-	srcu_read_unlock(&odp_srcu, idx);
 	odp_leave();
+	srcu_read_unlock(&odp_srcu, idx);
 	return ret;
 }
 
@@ -248,9 +254,12 @@ static int odp_fault_entry(struct hmm_range *range, unsigned long timeout)
 	struct odp_fault_ctx *ctx;
 	int idx, ret;
 
-	if (!odp_enter())
-		return hmm_range_fault_unlocked_timeout(range, timeout);
 	idx = srcu_read_lock(&odp_srcu);
+	if (!odp_enter()) {
+		ret = hmm_range_fault_unlocked_timeout(range, timeout);
+		srcu_read_unlock(&odp_srcu, idx);
+		return ret;
+	}
 	ctx = ctx_find(range);
 	if (ctx) {
 		ret = hmm_p2p_range_fault_unlocked_timeout(range, timeout,
@@ -259,8 +268,8 @@ static int odp_fault_entry(struct hmm_range *range, unsigned long timeout)
 	} else {
 		ret = hmm_range_fault_unlocked_timeout(range, timeout);
 	}
-	srcu_read_unlock(&odp_srcu, idx);
 	odp_leave();
+	srcu_read_unlock(&odp_srcu, idx);
 	return ret;
 }
 
@@ -273,9 +282,12 @@ static int odp_fault_entry(struct hmm_range *range)
 	struct odp_fault_ctx *ctx;
 	int idx, ret;
 
-	if (!odp_enter())
-		return hmm_range_fault(range);
 	idx = srcu_read_lock(&odp_srcu);
+	if (!odp_enter()) {
+		ret = hmm_range_fault(range);
+		srcu_read_unlock(&odp_srcu, idx);
+		return ret;
+	}
 	ctx = ctx_find(range);
 	if (ctx) {
 		ret = hmm_p2p_range_fault(range, ctx->client);
@@ -283,8 +295,8 @@ static int odp_fault_entry(struct hmm_range *range)
 	} else {
 		ret = hmm_range_fault(range);
 	}
-	srcu_read_unlock(&odp_srcu, idx);
 	odp_leave();
+	srcu_read_unlock(&odp_srcu, idx);
 	return ret;
 }
 
@@ -305,11 +317,12 @@ static void odp_unmap_dma_pages(struct ib_umem_odp *umem_odp, u64 virt,
 	u64 addr, start, end;
 	int idx;
 
+	idx = srcu_read_lock(&odp_srcu);
 	if (!odp_enter()) {
 		ib_umem_odp_unmap_dma_pages(umem_odp, virt, bound);
+		srcu_read_unlock(&odp_srcu, idx);
 		return;
 	}
-	idx = srcu_read_lock(&odp_srcu);
 	if (READ_ONCE(odp_aliases_seen)) {
 		start = max_t(u64, virt, ib_umem_start(umem_odp));
 		end = min_t(u64, bound, ib_umem_end(umem_odp));
@@ -322,8 +335,8 @@ static void odp_unmap_dma_pages(struct ib_umem_odp *umem_odp, u64 virt,
 		}
 	}
 	ib_umem_odp_unmap_dma_pages(umem_odp, virt, bound);
-	srcu_read_unlock(&odp_srcu, idx);
 	odp_leave();
+	srcu_read_unlock(&odp_srcu, idx);
 }
 
 static struct hmm_p2p_hook map_hook =

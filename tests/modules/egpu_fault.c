@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 
 #include "egpu.h"
+#include "hmm_p2p_compat.h"
 #include "odp_loop.h"
 
 struct egpu_fault_job {
@@ -120,6 +121,20 @@ static int egpu_fault_walk(struct hmm_range *range, void *arg)
 	return ret;
 }
 
+/*
+ * The device maps what the walk returned, as mlx5 does after its sequence
+ * check (hmm_dma_map_pfn() marks the slot HMM_PFN_DMA_MAPPED); an
+ * invalidation clears the slot. f->lock held.
+ */
+static void egpu_mirror_map(struct egpu_fault_job *job, unsigned long npages)
+{
+	unsigned long i;
+
+	for (i = 0; i < npages; i++)
+		if (job->pfns[i] & HMM_PFN_VALID)
+			job->pfns[i] |= HMM_P2P_PFN_MAPPED;
+}
+
 /* Count what came back; f->lock held, so the pfns are current. */
 static void egpu_fault_count(struct egpu_fault_job *job, unsigned long npages)
 {
@@ -169,12 +184,19 @@ static int egpu_fault_run(struct egpu_fault_job *job)
 	if (!job->pfns)
 		return ret ?: -ENOMEM;
 	range.hmm_pfns = job->pfns;
+	if (job->req.flags & EGPU_FAULT_PLANT_STALE) {
+		mutex_lock(&f->lock);
+		job->pfns[0] = page_to_pfn(ZERO_PAGE(0)) | HMM_PFN_VALID;
+		mutex_unlock(&f->lock);
+	}
 	ret = test_odp_fault_and_lock(&range, &f->lock,
 				      msecs_to_jiffies(egpu_retry_timeout_ms),
 				      egpu_fault_walk, job, &job->req.retries);
 	/* The mirror is reported whatever happened; a fresh array if it worked. */
 	if (ret && keep)
 		mutex_lock(&f->lock);
+	if (!ret && keep)
+		egpu_mirror_map(job, npages);
 	if (!ret || keep) {
 		egpu_fault_count(job, npages);
 		if (keep)
@@ -216,7 +238,9 @@ long egpu_ioctl_fault(struct egpu_file *f, void __user *arg)
 		return -EFAULT;
 	if (job.req.pad || (job.req.flags & ~EGPU_FAULT_FLAGS) ||
 	    ((job.req.flags & EGPU_FAULT_KEEP) &&
-	     (job.req.flags & EGPU_FAULT_ODD_ONLY)))
+	     (job.req.flags & EGPU_FAULT_ODD_ONLY)) ||
+	    ((job.req.flags & EGPU_FAULT_PLANT_STALE) &&
+	     !(job.req.flags & EGPU_FAULT_KEEP)))
 		return -EINVAL;
 	ret = egpu_check_range(job.req.addr, job.req.len, EGPU_MAX_FAULT_LEN);
 	if (ret)

@@ -182,9 +182,16 @@ struct egpu_info {
 #define EGPU_FAULT_SNAPSHOT	0x8U
 #define EGPU_FAULT_OWN		0x10U
 #define EGPU_FAULT_ODD_ONLY	0x20U
+/*
+ * EGPU_FAULT_PLANT_STALE (with KEEP): before the walk, put a stale valid
+ * slot (the zero page, not mapped by the device) into the mirror's first
+ * slot, as a store that raced an invalidation leaves one.
+ */
+#define EGPU_FAULT_PLANT_STALE	0x40U
 #define EGPU_FAULT_FLAGS	(EGPU_FAULT_WRITE | EGPU_FAULT_UNLOCKED | \
 				 EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT | \
-				 EGPU_FAULT_OWN | EGPU_FAULT_ODD_ONLY)
+				 EGPU_FAULT_OWN | EGPU_FAULT_ODD_ONLY | \
+				 EGPU_FAULT_PLANT_STALE)
 
 struct egpu_fault {
 	__u64 addr;

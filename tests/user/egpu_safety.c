@@ -209,6 +209,74 @@ TEST(withdrawn_pagemap_keeps_mapped_aliases_until_invalidated)
 }
 
 /*
+ * A valid slot the device never mapped (a store that raced an invalidation,
+ * hmm's own or a consumer's) is repaired by the next walk, as without
+ * hmm-p2p: only a slot the device mapped (HMM_PFN_DMA_MAPPED, cleared by
+ * every invalidation) is kept by a walk without a fault request. The range
+ * is never touched, so every answer is "not valid".
+ */
+TEST(stale_valid_slot_is_repaired_by_the_next_walk)
+{
+	int fd = egpu_open_or_skip(0);
+	unsigned int reach = egpu_client(fd, true);
+	uint8_t *buf = map_pages(N);
+	struct egpu_fault f;
+
+	ASSERT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach,
+			     EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT |
+			     EGPU_FAULT_PLANT_STALE, buf, N * PG, &f), 0);
+	EXPECT_EQ(f.valid, 0);
+	EXPECT_EQ(f.device_private, 0);
+}
+
+/* Write @v to the core's enable parameter. */
+static void core_enable(const char *v)
+{
+	FILE *p = fopen("/sys/module/hmm_p2p/parameters/enable", "w");
+
+	ASSERT_TRUE(p != NULL);
+	ASSERT_TRUE(fputs(v, p) >= 0);
+	ASSERT_EQ(fclose(p), 0);
+}
+
+/*
+ * With P2P switched off (or no provider left) after aliases were handed
+ * out, a walk without a fault request must still keep the aliases a device
+ * mapped: the stock walk would turn them "not valid" and hide them from the
+ * invalidation that tears them down when the pages leave device memory.
+ */
+TEST(disabled_core_keeps_mapped_aliases_until_invalidated)
+{
+	int fd = egpu_open_or_skip(0);
+	unsigned int reach = egpu_client(fd, true);
+	struct egpu_fault f;
+	uint64_t zaps0;
+	uint8_t *buf;
+	int ret;
+
+	buf = gpu_pages(fd, N, 52);
+	ASSERT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach, EGPU_FAULT_KEEP,
+			     buf, N * PG, &f), 0);
+	ASSERT_EQ(f.aliases, N);
+	zaps0 = f.zaps;
+
+	core_enable("N");
+	ret = egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach,
+			 EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT, buf, N * PG, &f);
+	core_enable("Y");
+	EXPECT_EQ(ret, 0);
+	EXPECT_EQ(f.valid, N);
+	EXPECT_EQ(f.aliases, N);
+	EXPECT_EQ(f.device_private, 0);
+
+	EXPECT_TRUE(check_pages(buf, N, 52, 0, "CPU view"));
+	EXPECT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach,
+			     EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT, buf,
+			     N * PG, &f), 0);
+	EXPECT_EQ(f.zaps - zaps0, N);
+}
+
+/*
  * A caller that mirrors device memory of its own (dev_private_owner set)
  * and asks per slot (a fault on odd pages only). Layout: 0-1 never touched,
  * 2-3 RAM, 4-5 in this GPU (the caller's own), 6-7 in the other GPU. Its
@@ -762,6 +830,79 @@ TEST_TIMEOUT(stalled_fault_does_not_block_unbinding_a_gpu, 180)
 	if (atomic_load(&unbind.done) && !unbind.ret)
 		EXPECT_EQ(write_file(SYSFS_EGPU_DRV "/bind", info1.pci_name), 0);
 	EXPECT_TRUE(check_pages(r.buf, N, 47, 0, "userfaultfd pages"));
+}
+
+/* Write @v to one of the emulated GPU's parameters. */
+static void egpu_param(const char *name, const char *v)
+{
+	char path[128];
+	FILE *p;
+
+	snprintf(path, sizeof(path), "/sys/module/hmm_p2p_egpu/parameters/%s",
+		 name);
+	p = fopen(path, "w");
+	ASSERT_TRUE(p != NULL);
+	ASSERT_TRUE(fputs(v, p) >= 0);
+	ASSERT_EQ(fclose(p), 0);
+}
+
+struct storm {
+	uint8_t *page;
+	atomic_bool stop;
+	atomic_bool ended;	/* the storm ran out of time */
+	atomic_ulong zaps;
+};
+
+/* MADV_DONTNEED on one page in a loop, for at most 90 s. */
+static void *storm_fn(void *arg)
+{
+	struct storm *st = arg;
+	time_t end = time(NULL) + 90;
+
+	while (!atomic_load(&st->stop) && time(NULL) < end) {
+		st->page[0] = 1;
+		madvise(st->page, PG, MADV_DONTNEED);
+		atomic_fetch_add(&st->zaps, 1);
+	}
+	atomic_store(&st->ended, true);
+	return NULL;
+}
+
+/*
+ * An invalidation storm on one page of the range (a user looping
+ * MADV_DONTNEED) keeps every pass from finishing. The stock loop gives up
+ * with -EBUSY once its budget is spent (it restarts the budget only after a
+ * fault dropped the mmap lock); the P2P fault must end as well, or an ODP
+ * page-fault worker spins for as long as the user likes.
+ */
+TEST_TIMEOUT(invalidation_storm_ends_the_fault_within_its_budget, 150)
+{
+	int fd = egpu_open_or_skip(0);
+	unsigned int reach = egpu_client(fd, true);
+	struct storm st = { 0 };
+	struct egpu_fault f;
+	pthread_t t;
+	uint8_t *buf;
+	int ret;
+
+	buf = map_pages(N);
+	fill_pages(buf, N, 53);
+	st.page = buf;
+	egpu_param("retry_timeout_ms", "1000");
+	ASSERT_EQ(pthread_create(&t, NULL, storm_fn, &st), 0);
+	/* The storm is on before the fault starts. */
+	while (atomic_load(&st.zaps) < 1000 && !atomic_load(&st.ended))
+		usleep(1000);
+	ret = egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach, EGPU_FAULT_UNLOCKED,
+			 buf, N * PG, &f);
+	TH_LOG("fault returned %d after %lu zaps", ret,
+	       (unsigned long)atomic_load(&st.zaps));
+	/* The call ended while the storm was still running. */
+	EXPECT_FALSE(atomic_load(&st.ended));
+	atomic_store(&st.stop, true);
+	ASSERT_EQ(pthread_join(t, NULL), 0);
+	egpu_param("retry_timeout_ms", "30000");
+	EXPECT_TRUE(ret == 0 || ret == -EBUSY);
 }
 
 /*

@@ -1,0 +1,939 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * gpu_p2p: the hmm-p2p provider for GPU drivers that know nothing of
+ * hmm-p2p. It finds device-private pagemaps the way the kernel exposes
+ * them and decides, by a rule per GPU driver, which linear BAR window
+ * aliases each one:
+ *
+ *   1. every scan_ms, walk the iomem resources of type
+ *      IORES_DESC_DEVICE_PRIVATE_MEMORY (walk_iomem_res_desc()) and take the
+ *      dev_pagemap at the start of each (get_dev_pagemap());
+ *   2. find the PCI device the pagemap belongs to:
+ *        - a window the administrator described (windows file, root only),
+ *        - or the built-in rule of the driver bound to a PCI device
+ *          (amdgpu: BAR 0 from offset 0, see gpu_layout.h for how the
+ *          pagemap is matched to its device);
+ *   3. register that window as P2PDMA memory with the hmm-p2p BAR-window
+ *      helper and the pagemap as a provider of hmm-p2p.
+ *
+ * A pagemap goes away only after all its pages were freed; a device's
+ * windows go away before its driver unbinds (bus notifier) and when a scan
+ * no longer finds the pagemap. The BAR-window helper migrates pages still in
+ * device memory to RAM before a window goes away, so no alias outlives the
+ * window behind it (hmm_p2p.h).
+ *
+ * Pages beyond what the BAR shows (a small BAR) have no alias and fall back
+ * to migration page by page (fallback_refused). docs/providers.md has the
+ * rules, what each one relies on and how it is verified.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/ioport.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
+
+#include "hmm_p2p.h"
+#include "hmm_p2p_compat.h"
+#include "gpu_layout.h"
+
+static unsigned int scan_ms = 1000;
+module_param(scan_ms, uint, 0444);
+MODULE_PARM_DESC(scan_ms,
+		 "how often to look for new device-private pagemaps, in ms (default 1000)");
+
+static char *driver_rules;
+module_param(driver_rules, charp, 0444);
+MODULE_PARM_DESC(driver_rules,
+		 "apply a built-in rule to a PCI driver of another name: driver=rule[,driver=rule...] (rule: amdgpu)");
+
+#define GPUP2P_MAX_REGIONS 64
+#define GPUP2P_MAX_WINDOWS 16
+
+/* For kernels without kzalloc_obj(). */
+#ifndef kzalloc_obj
+#define kzalloc_obj(obj) kzalloc(sizeof(obj), GFP_KERNEL)
+#endif
+
+/* ---- rules ------------------------------------------------------------------ */
+
+/*
+ * How a driver's device-private pagemap maps onto its BAR. @match says
+ * whether @pgmap belongs to @pdev (bound to the driver, device lock held);
+ * then [pgmap start, +size) is BAR @bar from @bar_offset on, page for page.
+ */
+struct gpup2p_rule {
+	const char *name;
+	bool (*match)(struct pci_dev *pdev, struct dev_pagemap *pgmap);
+	int bar;
+	u64 bar_offset;
+};
+
+/*
+ * amdgpu: PCI drvdata is &adev->ddev, the pagemap is &adev->kfd.pgmap. The
+ * distance between the two is verified against amdgpu's sources
+ * (gpu_layout.h); it is only ever compared with the address of a pagemap
+ * the kernel gave us, never dereferenced, so a wrong value matches nothing.
+ */
+static bool gpup2p_amdgpu_match(struct pci_dev *pdev,
+				struct dev_pagemap *pgmap)
+{
+#ifdef GPUP2P_AMDGPU_DDEV_TO_PGMAP
+	char *ddev = pci_get_drvdata(pdev);
+
+	return ddev && (void *)(ddev + GPUP2P_AMDGPU_DDEV_TO_PGMAP) ==
+			       (void *)pgmap;
+#else
+	return false;
+#endif
+}
+
+/* amdgpu: VRAM offset 0 is BAR 0 offset 0 (gmc.aper_base). */
+static const struct gpup2p_rule gpup2p_rules[] = {
+	{ .name = "amdgpu", .match = gpup2p_amdgpu_match, .bar = 0 },
+};
+
+/* "driver=rule" pairs from driver_rules, parsed once at load. */
+struct gpup2p_alias {
+	char driver[32];
+	const struct gpup2p_rule *rule;
+};
+
+static struct gpup2p_alias gpup2p_aliases[8];
+static unsigned int gpup2p_nr_aliases;
+
+static const struct gpup2p_rule *gpup2p_rule_named(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(gpup2p_rules); i++)
+		if (!strcmp(gpup2p_rules[i].name, name))
+			return &gpup2p_rules[i];
+	return NULL;
+}
+
+static int gpup2p_parse_driver_rules(void)
+{
+	char *buf, *cur, *pair;
+	int ret = 0;
+
+	if (!driver_rules || !*driver_rules)
+		return 0;
+	buf = kstrdup(driver_rules, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	cur = buf;
+	while ((pair = strsep(&cur, ","))) {
+		char *rule = strchr(pair, '=');
+		struct gpup2p_alias *a;
+
+		if (!rule || rule == pair ||
+		    gpup2p_nr_aliases == ARRAY_SIZE(gpup2p_aliases) ||
+		    strlen(pair) - strlen(rule) >= sizeof(a->driver)) {
+			pr_err("driver_rules: cannot use \"%s\" (driver=rule, at most %zu pairs)\n",
+			       pair, ARRAY_SIZE(gpup2p_aliases));
+			ret = -EINVAL;
+			break;
+		}
+		*rule++ = '\0';
+		a = &gpup2p_aliases[gpup2p_nr_aliases];
+		a->rule = gpup2p_rule_named(rule);
+		if (!a->rule) {
+			pr_err("driver_rules: no rule named \"%s\"\n", rule);
+			ret = -EINVAL;
+			break;
+		}
+		strscpy(a->driver, pair, sizeof(a->driver));
+		gpup2p_nr_aliases++;
+	}
+	kfree(buf);
+	return ret;
+}
+
+/* The rule for the driver bound to @pdev, or NULL. Device lock held. */
+static const struct gpup2p_rule *gpup2p_rule_of(struct pci_dev *pdev)
+{
+	const char *drv = pdev->dev.driver ? pdev->dev.driver->name : NULL;
+	unsigned int i;
+
+	if (!drv)
+		return NULL;
+	for (i = 0; i < gpup2p_nr_aliases; i++)
+		if (!strcmp(gpup2p_aliases[i].driver, drv))
+			return gpup2p_aliases[i].rule;
+	return gpup2p_rule_named(drv);
+}
+
+/* ---- administrator windows ---------------------------------------------------- */
+
+/*
+ * A window described through the windows file: the pagemap that starts at
+ * @pgmap_start is BAR @bar of @pdev from @bar_offset on, page for page.
+ */
+struct gpup2p_admin_window {
+	struct pci_dev *pdev;		/* reference held */
+	int bar;
+	u64 bar_offset;
+	phys_addr_t pgmap_start;
+};
+
+static struct gpup2p_admin_window gpup2p_admin[GPUP2P_MAX_WINDOWS];
+static unsigned int gpup2p_nr_admin;
+
+/* ---- discovered pagemaps -------------------------------------------------------- */
+
+struct gpup2p_map {
+	struct list_head node;		/* gpup2p_maps */
+	struct dev_pagemap *pgmap;	/* identity; valid while registered */
+	phys_addr_t pgmap_start;
+	struct pci_dev *pdev;		/* reference held */
+	const char *how;		/* rule name or "window" */
+	struct hmm_p2p_bar_window win;
+	struct hmm_p2p_provider *prov;
+	char name[40];
+	bool seen;			/* found by the current scan */
+};
+
+static LIST_HEAD(gpup2p_maps);
+static DEFINE_MUTEX(gpup2p_mutex);	/* maps, admin windows, refusals */
+static bool gpup2p_exiting;
+static struct delayed_work gpup2p_scan_work;
+
+/*
+ * Pagemaps already refused, so that a refusal is logged once, not at every
+ * scan. Forgotten when the pagemap disappears or something changes that
+ * may make it acceptable (a bind, a new window).
+ */
+static phys_addr_t gpup2p_refused[GPUP2P_MAX_REGIONS];
+static unsigned int gpup2p_nr_refused;
+
+static bool gpup2p_was_refused(phys_addr_t start)
+{
+	unsigned int i;
+
+	for (i = 0; i < gpup2p_nr_refused; i++)
+		if (gpup2p_refused[i] == start)
+			return true;
+	return false;
+}
+
+static void gpup2p_note_refused(phys_addr_t start)
+{
+	if (!gpup2p_was_refused(start) &&
+	    gpup2p_nr_refused < ARRAY_SIZE(gpup2p_refused))
+		gpup2p_refused[gpup2p_nr_refused++] = start;
+}
+
+static struct gpup2p_map *gpup2p_map_at(phys_addr_t start)
+{
+	struct gpup2p_map *m;
+
+	list_for_each_entry(m, &gpup2p_maps, node)
+		if (m->pgmap_start == start)
+			return m;
+	return NULL;
+}
+
+/* Withdraw the provider, then give the window back (evicts what it covers). */
+static void gpup2p_map_free(struct gpup2p_map *m)
+{
+	hmm_p2p_unregister_provider(m->prov);
+	hmm_p2p_bar_window_fini(&m->win);
+	pr_info("%s: P2P window of the pagemap at %pa released\n",
+		pci_name(m->pdev), &m->pgmap_start);
+	pci_dev_put(m->pdev);
+	kfree(m);
+}
+
+/*
+ * Set up the window and the provider for @pgmap, found to be BAR @bar of
+ * @pdev from @bar_offset on. The window is what the BAR shows of the
+ * pagemap, in whole memory subsections; the rest of the pagemap has no
+ * alias. Device lock of @pdev and gpup2p_mutex held.
+ */
+static int gpup2p_map_create(struct dev_pagemap *pgmap, struct pci_dev *pdev,
+			     const char *how, int bar, u64 bar_offset)
+{
+	u64 pgmap_len = range_len(&pgmap->range);
+	u64 bar_len = pci_resource_len(pdev, bar);
+	struct hmm_p2p_provider_desc desc = { };
+	struct gpup2p_map *m;
+	u64 size;
+	int ret;
+
+	if (!(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+	    bar_offset >= bar_len) {
+		pr_err("%s: BAR%d has no memory at offset %#llx: pagemap at %#llx left to migration\n",
+		       pci_name(pdev), bar, bar_offset,
+		       (u64)pgmap->range.start);
+		return -EINVAL;
+	}
+	size = ALIGN_DOWN(min(pgmap_len, bar_len - bar_offset),
+			  SUBSECTION_SIZE);
+	if (!size) {
+		pr_err("%s: BAR%d shows less than %lu bytes of the pagemap at %#llx: left to migration\n",
+		       pci_name(pdev), bar, SUBSECTION_SIZE,
+		       (u64)pgmap->range.start);
+		return -ENOSPC;
+	}
+	m = kzalloc_obj(*m);
+	if (!m)
+		return -ENOMEM;
+	m->pgmap = pgmap;
+	m->pgmap_start = pgmap->range.start;
+	m->how = how;
+	snprintf(m->name, sizeof(m->name), "gpu-%s", pci_name(pdev));
+
+	ret = hmm_p2p_bar_window_init(&m->win, pdev, bar, bar_offset, size);
+	if (ret)
+		goto err_free;
+	ret = hmm_p2p_bar_window_attach(&m->win, pgmap);
+	if (ret)
+		goto err_window;
+	desc.name = m->name;
+	desc.owner = pgmap->owner;
+	desc.pdev = pdev;
+	desc.alias = hmm_p2p_bar_window_alias;
+	desc.priv = &m->win;
+	m->prov = hmm_p2p_register_provider(&desc);
+	if (IS_ERR(m->prov)) {
+		ret = PTR_ERR(m->prov);
+		goto err_window;
+	}
+	ret = hmm_p2p_provider_add_pagemap(m->prov, pgmap);
+	if (ret)
+		goto err_provider;
+	m->pdev = pci_dev_get(pdev);
+	m->seen = true;
+	list_add_tail(&m->node, &gpup2p_maps);
+	pr_info("%s: provider %s (%s): pagemap %#llx-%#llx is BAR%d %#llx-%#llx (%llu of %llu MiB aliased)\n",
+		pci_name(pdev), m->name, how, (u64)pgmap->range.start,
+		(u64)pgmap->range.end, bar, bar_offset, bar_offset + size - 1,
+		size >> 20, pgmap_len >> 20);
+	return 0;
+
+err_provider:
+	hmm_p2p_unregister_provider(m->prov);
+err_window:
+	hmm_p2p_bar_window_fini(&m->win);
+err_free:
+	kfree(m);
+	pr_err("%s: cannot provide for the pagemap at %#llx (%s): %d, its pages migrate\n",
+	       pci_name(pdev), (u64)pgmap->range.start, how, ret);
+	return ret;
+}
+
+/* ---- matching a pagemap to its device ------------------------------------------ */
+
+/*
+ * What the scan knows of a pagemap between two looks at it. The pointers
+ * are identities only: the scan holds no reference while it takes device
+ * locks (an unbinding driver holds its device lock while memunmap_pages()
+ * waits for every pagemap reference).
+ */
+struct gpup2p_match {
+	phys_addr_t start;
+	const void *pgmap;
+	const void *ops;
+	struct pci_dev *pdev;		/* reference held */
+	const struct gpup2p_rule *rule;	/* NULL: an administrator's window */
+	int bar;
+	u64 bar_offset;
+	unsigned int candidates;	/* devices whose driver has a rule */
+};
+
+/*
+ * The pagemap must be of the driver bound to the device: its callbacks live
+ * in that driver's module. This holds for every rule and for every window.
+ * Device lock held.
+ */
+static bool gpup2p_ops_of_driver(struct pci_dev *pdev, const void *ops)
+{
+	struct device_driver *drv = pdev->dev.driver;
+
+	return drv && ops &&
+	       (!drv->owner || within_module((unsigned long)ops, drv->owner));
+}
+
+/* Does @mt's pagemap belong to @pdev by @rule? Device lock held. */
+static bool gpup2p_rule_matches(struct pci_dev *pdev,
+				const struct gpup2p_rule *rule,
+				const struct gpup2p_match *mt)
+{
+	return rule && rule == gpup2p_rule_of(pdev) &&
+	       rule->match(pdev, (struct dev_pagemap *)mt->pgmap) &&
+	       gpup2p_ops_of_driver(pdev, mt->ops);
+}
+
+static int gpup2p_match_rule(struct device *dev, void *data)
+{
+	struct gpup2p_match *mt = data;
+	struct pci_dev *pdev = to_pci_dev(dev);
+	const struct gpup2p_rule *rule;
+	bool hit;
+
+	device_lock(dev);
+	rule = gpup2p_rule_of(pdev);
+	hit = gpup2p_rule_matches(pdev, rule, mt);
+	if (rule)
+		mt->candidates++;
+	device_unlock(dev);
+	if (!hit)
+		return 0;
+	mt->pdev = pci_dev_get(pdev);
+	mt->rule = rule;
+	mt->bar = rule->bar;
+	mt->bar_offset = rule->bar_offset;
+	return 1;
+}
+
+/* An administrator's window for @mt's pagemap? gpup2p_mutex held. */
+static bool gpup2p_match_admin(struct gpup2p_match *mt)
+{
+	unsigned int i;
+
+	for (i = 0; i < gpup2p_nr_admin; i++) {
+		struct gpup2p_admin_window *w = &gpup2p_admin[i];
+
+		if (w->pgmap_start != mt->start)
+			continue;
+		mt->pdev = pci_dev_get(w->pdev);
+		mt->bar = w->bar;
+		mt->bar_offset = w->bar_offset;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Identify the pagemap at @mt->start: a device-private pagemap starting
+ * there, with a live reference only while we read it.
+ */
+static bool gpup2p_identify(struct gpup2p_match *mt)
+{
+	struct dev_pagemap *pgmap;
+	bool ok;
+
+	pgmap = hmm_p2p_get_dev_pagemap(PHYS_PFN(mt->start));
+	if (!pgmap)
+		return false;		/* not remapped yet */
+	ok = pgmap->type == MEMORY_DEVICE_PRIVATE &&
+	     pgmap->range.start == mt->start;
+	mt->pgmap = pgmap;
+	mt->ops = pgmap->ops;
+	put_dev_pagemap(pgmap);
+	return ok;
+}
+
+/* Log why a pagemap gets no window, once. gpup2p_mutex held. */
+static void gpup2p_refuse(const struct gpup2p_match *mt, const char *why)
+{
+	if (gpup2p_was_refused(mt->start))
+		return;
+	pr_info("pagemap at %pa: %s: its pages migrate\n", &mt->start, why);
+	gpup2p_note_refused(mt->start);
+}
+
+/*
+ * Under the device lock the driver cannot unbind, so a pagemap that is its
+ * own (devm-managed, as amdgpu's) stays while we set up the window. Look
+ * again: still bound, still the same pagemap, still matching.
+ */
+static void gpup2p_provide(struct gpup2p_match *mt)
+{
+	struct pci_dev *pdev = mt->pdev;
+	struct dev_pagemap *pgmap;
+	bool same, ours = false;
+
+	device_lock(&pdev->dev);
+	pgmap = hmm_p2p_get_dev_pagemap(PHYS_PFN(mt->start));
+	/* Gone, replaced or rebound meanwhile: the next scan looks again. */
+	same = pgmap && pgmap == mt->pgmap &&
+	       (!mt->rule || gpup2p_rule_matches(pdev, mt->rule, mt));
+	if (same)
+		ours = gpup2p_ops_of_driver(pdev, mt->ops);
+	mutex_lock(&gpup2p_mutex);
+	if (same && !ours)
+		gpup2p_refuse(mt, "not a pagemap of the driver bound to its device");
+	else if (ours && !gpup2p_exiting && !gpup2p_map_at(mt->start) &&
+		 gpup2p_map_create(pgmap, pdev,
+				   mt->rule ? mt->rule->name : "window",
+				   mt->bar, mt->bar_offset))
+		gpup2p_note_refused(mt->start);
+	mutex_unlock(&gpup2p_mutex);
+	if (pgmap)
+		put_dev_pagemap(pgmap);
+	device_unlock(&pdev->dev);
+}
+
+/* A device-private region the scan found: provide for it if we can. */
+static void gpup2p_try_region(phys_addr_t start)
+{
+	struct gpup2p_match mt = { .start = start };
+	bool skip, admin = false;
+
+	mutex_lock(&gpup2p_mutex);
+	skip = gpup2p_exiting || gpup2p_map_at(start) ||
+	       gpup2p_was_refused(start);
+	mutex_unlock(&gpup2p_mutex);
+	if (skip || !gpup2p_identify(&mt))
+		return;
+
+	mutex_lock(&gpup2p_mutex);
+	admin = gpup2p_match_admin(&mt);
+	mutex_unlock(&gpup2p_mutex);
+	if (!admin &&
+	    !bus_for_each_dev(&pci_bus_type, NULL, &mt, gpup2p_match_rule)) {
+		char why[96];
+
+		snprintf(why, sizeof(why),
+			 "no window or rule names its device (%u device(s) bound to a driver with a rule)",
+			 mt.candidates);
+		mutex_lock(&gpup2p_mutex);
+		gpup2p_refuse(&mt, why);
+		mutex_unlock(&gpup2p_mutex);
+		return;
+	}
+	gpup2p_provide(&mt);
+	pci_dev_put(mt.pdev);
+}
+
+/* ---- the scan -------------------------------------------------------------------- */
+
+struct gpup2p_regions {
+	phys_addr_t start[GPUP2P_MAX_REGIONS];
+	unsigned int n;
+	bool overflow;
+};
+
+static int gpup2p_collect_region(struct resource *res, void *arg)
+{
+	struct gpup2p_regions *r = arg;
+
+	if (r->n == ARRAY_SIZE(r->start)) {
+		r->overflow = true;
+		return 1;
+	}
+	r->start[r->n++] = res->start;
+	return 0;
+}
+
+static bool gpup2p_region_listed(const struct gpup2p_regions *r,
+				 phys_addr_t start)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->start[i] == start)
+			return true;
+	return false;
+}
+
+/*
+ * Is @m's pagemap still the one at its address? A pagemap that was
+ * removed (its pages are all gone: memunmap_pages() waits for them) is
+ * withdrawn; one that was replaced by another at the same address as well.
+ */
+static bool gpup2p_map_current(struct gpup2p_map *m)
+{
+	struct dev_pagemap *pgmap;
+	bool same;
+
+	pgmap = hmm_p2p_get_dev_pagemap(PHYS_PFN(m->pgmap_start));
+	same = pgmap == m->pgmap;
+	if (pgmap)
+		put_dev_pagemap(pgmap);
+	return same;
+}
+
+/*
+ * Withdraw the windows whose pagemap is gone. Device lock first, then
+ * gpup2p_mutex, as in the bus notifier.
+ */
+static void gpup2p_sweep(const struct gpup2p_regions *r)
+{
+	struct {
+		struct pci_dev *pdev;
+		phys_addr_t start;
+	} *seen;
+	struct gpup2p_map *m;
+	unsigned int i, n = 0;
+
+	seen = kcalloc(GPUP2P_MAX_REGIONS, sizeof(*seen), GFP_KERNEL);
+	if (!seen)
+		return;
+	mutex_lock(&gpup2p_mutex);
+	list_for_each_entry(m, &gpup2p_maps, node) {
+		if (n == GPUP2P_MAX_REGIONS)
+			break;
+		seen[n].pdev = pci_dev_get(m->pdev);
+		seen[n++].start = m->pgmap_start;
+	}
+	mutex_unlock(&gpup2p_mutex);
+
+	for (i = 0; i < n; i++) {
+		device_lock(&seen[i].pdev->dev);
+		mutex_lock(&gpup2p_mutex);
+		m = gpup2p_map_at(seen[i].start);
+		if (m && m->pdev == seen[i].pdev &&
+		    !(gpup2p_region_listed(r, m->pgmap_start) &&
+		      gpup2p_map_current(m))) {
+			list_del(&m->node);
+			gpup2p_map_free(m);
+		}
+		mutex_unlock(&gpup2p_mutex);
+		device_unlock(&seen[i].pdev->dev);
+		pci_dev_put(seen[i].pdev);
+	}
+	kfree(seen);
+}
+
+static void gpup2p_scan(void)
+{
+	struct gpup2p_regions *r;
+	unsigned int i;
+
+	r = kzalloc_obj(*r);
+	if (!r)
+		return;
+	walk_iomem_res_desc(IORES_DESC_DEVICE_PRIVATE_MEMORY, IORESOURCE_MEM,
+			    0, U64_MAX, r, gpup2p_collect_region);
+
+	mutex_lock(&gpup2p_mutex);
+	/* Forget refusals of regions that are gone. */
+	for (i = 0; i < gpup2p_nr_refused;) {
+		if (gpup2p_region_listed(r, gpup2p_refused[i]))
+			i++;
+		else
+			gpup2p_refused[i] = gpup2p_refused[--gpup2p_nr_refused];
+	}
+	mutex_unlock(&gpup2p_mutex);
+
+	gpup2p_sweep(r);
+	for (i = 0; i < r->n; i++)
+		gpup2p_try_region(r->start[i]);
+	if (r->overflow)
+		pr_warn_once("more than %d device-private regions: only the first are considered\n",
+			     GPUP2P_MAX_REGIONS);
+	kfree(r);
+}
+
+static void gpup2p_scan_fn(struct work_struct *work)
+{
+	gpup2p_scan();
+	if (!READ_ONCE(gpup2p_exiting))
+		schedule_delayed_work(&gpup2p_scan_work,
+				      msecs_to_jiffies(max(scan_ms, 10U)));
+}
+
+/* ---- driver binding -------------------------------------------------------------- */
+
+/*
+ * Before a driver unbinds from a device (device lock held): withdraw every
+ * window of the device, evicting what it covers, while the driver and its
+ * pagemaps are still there.
+ */
+static void gpup2p_detach(struct pci_dev *pdev)
+{
+	struct gpup2p_map *m, *tmp;
+
+	mutex_lock(&gpup2p_mutex);
+	list_for_each_entry_safe(m, tmp, &gpup2p_maps, node) {
+		if (m->pdev != pdev)
+			continue;
+		list_del(&m->node);
+		gpup2p_map_free(m);
+	}
+	mutex_unlock(&gpup2p_mutex);
+}
+
+static void gpup2p_forget_refusals(void)
+{
+	mutex_lock(&gpup2p_mutex);
+	gpup2p_nr_refused = 0;
+	mutex_unlock(&gpup2p_mutex);
+}
+
+static int gpup2p_bus_notify(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	struct device *dev = data;
+
+	if (!dev_is_pci(dev))
+		return NOTIFY_DONE;
+	if (action == BUS_NOTIFY_UNBIND_DRIVER) {
+		gpup2p_detach(to_pci_dev(dev));
+	} else if (action == BUS_NOTIFY_BOUND_DRIVER &&
+		   !READ_ONCE(gpup2p_exiting)) {
+		/* A new driver may make a refused pagemap acceptable. */
+		gpup2p_forget_refusals();
+		mod_delayed_work(system_wq, &gpup2p_scan_work, 0);
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block gpup2p_bus_nb = {
+	.notifier_call = gpup2p_bus_notify,
+};
+
+/* ---- sysfs: /sys/kernel/hmm_p2p_gpu/ -------------------------------------------- */
+
+static ssize_t providers_show(struct kobject *kobj, struct kobj_attribute *a,
+			      char *buf)
+{
+	struct gpup2p_map *m;
+	int len = 0;
+
+	mutex_lock(&gpup2p_mutex);
+	list_for_each_entry(m, &gpup2p_maps, node)
+		len += sysfs_emit_at(buf, len,
+				     "%s %s %s pagemap %#llx BAR%d %#llx+%#zx\n",
+				     m->name, pci_name(m->pdev), m->how,
+				     (u64)m->pgmap_start, m->win.bar,
+				     m->win.bar_offset, m->win.size);
+	mutex_unlock(&gpup2p_mutex);
+	return len;
+}
+
+static ssize_t windows_show(struct kobject *kobj, struct kobj_attribute *a,
+			    char *buf)
+{
+	unsigned int i;
+	int len = 0;
+
+	mutex_lock(&gpup2p_mutex);
+	for (i = 0; i < gpup2p_nr_admin; i++)
+		len += sysfs_emit_at(buf, len, "%s %d %#llx %#llx\n",
+				     pci_name(gpup2p_admin[i].pdev),
+				     gpup2p_admin[i].bar,
+				     gpup2p_admin[i].bar_offset,
+				     (u64)gpup2p_admin[i].pgmap_start);
+	mutex_unlock(&gpup2p_mutex);
+	return len;
+}
+
+/*
+ * Is @start the start of a device-private iomem region? (The pagemap
+ * itself may not exist yet; the scan waits for it.)
+ */
+static int gpup2p_is_region_start(struct resource *res, void *arg)
+{
+	return res->start == *(phys_addr_t *)arg;
+}
+
+static int gpup2p_window_add(struct pci_dev *pdev, int bar, u64 bar_offset,
+			     phys_addr_t pgmap_start)
+{
+	u64 bar_start = pci_resource_start(pdev, bar);
+	unsigned int i;
+
+	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
+	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+	    bar_offset >= pci_resource_len(pdev, bar) ||
+	    !IS_ALIGNED(bar_start + bar_offset, SUBSECTION_SIZE)) {
+		pr_err("windows: %s BAR%d offset %#llx: not a memory BAR, beyond it, or not %lu-byte aligned\n",
+		       pci_name(pdev), bar, bar_offset, SUBSECTION_SIZE);
+		return -EINVAL;
+	}
+	if (walk_iomem_res_desc(IORES_DESC_DEVICE_PRIVATE_MEMORY,
+				IORESOURCE_MEM, pgmap_start, pgmap_start,
+				&pgmap_start, gpup2p_is_region_start) != 1) {
+		pr_err("windows: %pa is not the start of a device-private region (see /proc/iomem)\n",
+		       &pgmap_start);
+		return -EINVAL;
+	}
+	if (gpup2p_nr_admin == ARRAY_SIZE(gpup2p_admin)) {
+		pr_err("windows: at most %d windows\n", GPUP2P_MAX_WINDOWS);
+		return -ENOSPC;
+	}
+	for (i = 0; i < gpup2p_nr_admin; i++) {
+		struct gpup2p_admin_window *w = &gpup2p_admin[i];
+
+		if (w->pgmap_start == pgmap_start ||
+		    (w->pdev == pdev && w->bar == bar)) {
+			pr_err("windows: %s BAR%d or the pagemap at %pa has a window already\n",
+			       pci_name(pdev), bar, &pgmap_start);
+			return -EEXIST;
+		}
+	}
+	gpup2p_admin[gpup2p_nr_admin++] = (struct gpup2p_admin_window){
+		.pdev = pci_dev_get(pdev),
+		.bar = bar,
+		.bar_offset = bar_offset,
+		.pgmap_start = pgmap_start,
+	};
+	return 0;
+}
+
+static int gpup2p_window_del(struct pci_dev *pdev, int bar)
+{
+	struct gpup2p_admin_window *w;
+	struct gpup2p_map *m;
+	unsigned int i;
+
+	for (i = 0; i < gpup2p_nr_admin; i++) {
+		w = &gpup2p_admin[i];
+		if (w->pdev == pdev && w->bar == bar)
+			break;
+	}
+	if (i == gpup2p_nr_admin) {
+		pr_err("windows: %s BAR%d has no window\n", pci_name(pdev),
+		       bar);
+		return -ENOENT;
+	}
+	m = gpup2p_map_at(w->pgmap_start);
+	if (m && !strcmp(m->how, "window")) {
+		list_del(&m->node);
+		gpup2p_map_free(m);
+	}
+	pci_dev_put(w->pdev);
+	gpup2p_admin[i] = gpup2p_admin[--gpup2p_nr_admin];
+	return 0;
+}
+
+/*
+ * "add <pci device> <bar> <bar offset> <pagemap start>": the device-private
+ * pagemap starting at that physical address is the BAR from that offset on,
+ * page for page. "del <pci device> <bar>" withdraws it. Root only.
+ */
+static ssize_t windows_store(struct kobject *kobj, struct kobj_attribute *a,
+			     const char *buf, size_t count)
+{
+	unsigned int domain, bus, slot, fn;
+	char op[4], bdf[32];
+	unsigned long long offset = 0, start = 0;
+	struct pci_dev *pdev;
+	int bar, n, ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	n = sscanf(buf, "%3s %31s %d %llx %llx", op, bdf, &bar, &offset,
+		   &start);
+	if (n < 3 || (strcmp(op, "add") && strcmp(op, "del")) ||
+	    (!strcmp(op, "add") && n != 5) ||
+	    sscanf(bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &fn) != 4 ||
+	    slot > 0x1f || fn > 7) {
+		pr_err("windows: expected \"add DDDD:BB:DD.F BAR OFFSET PAGEMAP_START\" or \"del DDDD:BB:DD.F BAR\"\n");
+		return -EINVAL;
+	}
+	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(slot, fn));
+	if (!pdev) {
+		pr_err("windows: no PCI device %s\n", bdf);
+		return -ENODEV;
+	}
+	mutex_lock(&gpup2p_mutex);
+	if (!strcmp(op, "add"))
+		ret = gpup2p_window_add(pdev, bar, offset, start);
+	else
+		ret = gpup2p_window_del(pdev, bar);
+	if (!ret)
+		gpup2p_nr_refused = 0;
+	mutex_unlock(&gpup2p_mutex);
+	pci_dev_put(pdev);
+	if (ret)
+		return ret;
+	/* Provide at once, so that the writer sees the result. */
+	gpup2p_scan();
+	return count;
+}
+
+static struct kobj_attribute gpup2p_providers_attr = __ATTR_RO(providers);
+static struct kobj_attribute gpup2p_windows_attr = __ATTR_RW_MODE(windows, 0600);
+
+static struct attribute *gpup2p_attrs[] = {
+	&gpup2p_providers_attr.attr,
+	&gpup2p_windows_attr.attr,
+	NULL,
+};
+
+static const struct attribute_group gpup2p_group = {
+	.attrs = gpup2p_attrs,
+};
+
+static struct kobject *gpup2p_kobj;
+
+/* ---- module ---------------------------------------------------------------------- */
+
+static int __init gpu_p2p_init(void)
+{
+	int ret;
+
+	ret = gpup2p_parse_driver_rules();
+	if (ret)
+		return ret;
+	INIT_DELAYED_WORK(&gpup2p_scan_work, gpup2p_scan_fn);
+	gpup2p_kobj = kobject_create_and_add("hmm_p2p_gpu", kernel_kobj);
+	if (!gpup2p_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(gpup2p_kobj, &gpup2p_group);
+	if (ret)
+		goto err_kobj;
+	ret = bus_register_notifier(&pci_bus_type, &gpup2p_bus_nb);
+	if (ret)
+		goto err_kobj;
+	schedule_delayed_work(&gpup2p_scan_work, 0);
+	pr_info("version %s on %s: looking for device-private pagemaps every %u ms (rules: amdgpu%s; layout verified for %s)\n",
+		HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, scan_ms,
+		gpup2p_nr_aliases ? " + driver_rules" : "",
+		GPUP2P_LAYOUT_VERIFIED);
+	return 0;
+
+err_kobj:
+	kobject_put(gpup2p_kobj);
+	return ret;
+}
+
+static void __exit gpu_p2p_exit(void)
+{
+	struct gpup2p_map *m;
+	struct pci_dev *pdev;
+	unsigned int i;
+
+	/* No new windows from the files, the scan or the notifier. */
+	kobject_put(gpup2p_kobj);
+	mutex_lock(&gpup2p_mutex);
+	gpup2p_exiting = true;
+	mutex_unlock(&gpup2p_mutex);
+	cancel_delayed_work_sync(&gpup2p_scan_work);
+	/*
+	 * Device by device under its device lock, with the bus notifier
+	 * still in place: a concurrent unbind either waits for us or has
+	 * already withdrawn the device's windows.
+	 */
+	for (;;) {
+		mutex_lock(&gpup2p_mutex);
+		m = list_first_entry_or_null(&gpup2p_maps, struct gpup2p_map,
+					     node);
+		pdev = m ? pci_dev_get(m->pdev) : NULL;
+		mutex_unlock(&gpup2p_mutex);
+		if (!pdev)
+			break;
+		device_lock(&pdev->dev);
+		gpup2p_detach(pdev);
+		device_unlock(&pdev->dev);
+		pci_dev_put(pdev);
+	}
+	bus_unregister_notifier(&pci_bus_type, &gpup2p_bus_nb);
+	/* A bind that saw gpup2p_exiting too late may have queued a scan. */
+	cancel_delayed_work_sync(&gpup2p_scan_work);
+	for (i = 0; i < gpup2p_nr_admin; i++)
+		pci_dev_put(gpup2p_admin[i].pdev);
+}
+
+module_init(gpu_p2p_init);
+module_exit(gpu_p2p_exit);
+
+MODULE_AUTHOR("hmm-p2p developers");
+MODULE_DESCRIPTION("hmm-p2p provider for the device memory of unmodified GPU drivers");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(HMM_P2P_VERSION);
