@@ -27,6 +27,7 @@
 /* Module parameters (egpu_main.c). */
 extern unsigned int egpu_vram_mb;
 extern unsigned int egpu_dma_timeout_ms;
+extern bool egpu_amdgpu_like;
 extern unsigned int egpu_retry_timeout_ms;
 
 struct egpu_stats {

@@ -23,6 +23,7 @@
 
 #include "hmm_p2p_compat.h"
 #include "egpu.h"
+#include "../../gpu_p2p/gpu_layout.h"
 
 #define EGPU_BAR 2
 
@@ -216,6 +217,8 @@ long egpu_ioctl_provider(struct egpu_file *f, void __user *arg)
 		return -EFAULT;
 	if (req.hold_ms > 10000)
 		return -EINVAL;
+	if (egpu_amdgpu_like)
+		return -EOPNOTSUPP;	/* the provider is gpu_p2p's */
 	switch (req.op) {
 	case EGPU_PROVIDER_WITHDRAW:
 		return egpu_pagemap_change(f->gpu, false, req.hold_ms);
@@ -234,6 +237,13 @@ long egpu_ioctl_provider(struct egpu_file *f, void __user *arg)
  */
 static void egpu_provider_down(struct egpu *gpu)
 {
+	if (egpu_amdgpu_like) {
+		/* Our own view of BAR2 only; gpu_p2p saw the unbind first. */
+		if (gpu->win.kaddr)
+			iounmap((void __iomem __force *)gpu->win.kaddr);
+		gpu->win.kaddr = NULL;
+		return;
+	}
 	mutex_lock(&gpu->teardown_lock);
 	hmm_p2p_unregister_provider(gpu->prov);
 	gpu->prov = NULL;
@@ -244,6 +254,8 @@ static void egpu_provider_down(struct egpu *gpu)
 /* PROVIDER TEARDOWN; called without remove_sem (it takes it for write). */
 long egpu_teardown(struct egpu *gpu)
 {
+	if (egpu_amdgpu_like)
+		return -EOPNOTSUPP;
 	down_write(&gpu->remove_sem);
 	if (gpu->dead) {
 		up_write(&gpu->remove_sem);
@@ -278,8 +290,10 @@ static int egpu_pagemap_init(struct egpu *gpu, size_t size)
 	int nid = dev_to_node(&gpu->pdev->dev);
 	void *addr;
 
+	/* amdgpu names its region after the PCI device. */
 	gpu->res = request_free_mem_region(&iomem_resource, size,
-					   gpu->misc_name);
+					   egpu_amdgpu_like ?
+					   pci_name(gpu->pdev) : gpu->misc_name);
 	if (IS_ERR(gpu->res)) {
 		int ret = PTR_ERR(gpu->res);
 
@@ -357,10 +371,63 @@ static struct egpu *egpu_create(struct pci_dev *pdev, size_t size)
 	return gpu;
 }
 
+/*
+ * amdgpu-like: the GPU's own (uncached) view of BAR2 instead of a P2PDMA
+ * window, and the window fields the device page allocator uses; no
+ * provider. gpu_p2p registers the P2PDMA window over the same BAR.
+ */
+static int egpu_setup_amdgpu_like(struct egpu *gpu, size_t size)
+{
+	int ret;
+
+	gpu->win.kaddr = (void __force *)ioremap(pci_resource_start(gpu->pdev,
+								    EGPU_BAR),
+						 size);
+	if (!gpu->win.kaddr)
+		return -ENOMEM;
+	gpu->win.pdev = gpu->pdev;
+	gpu->win.bar = EGPU_BAR;
+	gpu->win.size = size;
+	ret = egpu_pagemap_init(gpu, size);
+	if (ret) {
+		iounmap((void __iomem __force *)gpu->win.kaddr);
+		gpu->win.kaddr = NULL;
+		return ret;
+	}
+	gpu->win.private_base_pfn = PHYS_PFN(gpu->pgmap.range.start);
+	gpu->win.private_npages = size >> PAGE_SHIFT;
+	return 0;
+}
+
+/* Where amdgpu's PCI drvdata would be for this pagemap. */
+static void *egpu_amdgpu_drvdata(struct egpu *gpu)
+{
+#ifdef GPUP2P_AMDGPU_DDEV_TO_PGMAP
+	return (char *)&gpu->pgmap - GPUP2P_AMDGPU_DDEV_TO_PGMAP;
+#else
+	return NULL;
+#endif
+}
+
+static struct egpu *egpu_of_pdev(struct pci_dev *pdev)
+{
+	char *drvdata = pci_get_drvdata(pdev);
+
+	if (!egpu_amdgpu_like)
+		return (struct egpu *)drvdata;
+#ifdef GPUP2P_AMDGPU_DDEV_TO_PGMAP
+	drvdata += GPUP2P_AMDGPU_DDEV_TO_PGMAP;
+#endif
+	return container_of((struct dev_pagemap *)drvdata, struct egpu, pgmap);
+}
+
 /* Everything between the window and the provider, in order. */
 static int egpu_setup_memory(struct egpu *gpu, size_t size)
 {
 	int ret;
+
+	if (egpu_amdgpu_like)
+		return egpu_setup_amdgpu_like(gpu, size);
 
 	ret = hmm_p2p_bar_window_init(&gpu->win, gpu->pdev, EGPU_BAR, 0, size);
 	if (ret)
@@ -395,6 +462,16 @@ static int egpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	size = egpu_vram_size(pdev);
 	if (!size)
 		return -EINVAL;
+	if (egpu_amdgpu_like && !IS_ENABLED(CONFIG_PCI_P2PDMA)) {
+		dev_err(&pdev->dev, "amdgpu_like needs CONFIG_PCI_P2PDMA\n");
+		return -EOPNOTSUPP;
+	}
+#ifndef GPUP2P_AMDGPU_DDEV_TO_PGMAP
+	if (egpu_amdgpu_like) {
+		dev_err(&pdev->dev, "amdgpu_like: no verified amdgpu layout for this kernel series\n");
+		return -EOPNOTSUPP;
+	}
+#endif
 	gpu = egpu_create(pdev, size);
 	if (!gpu)
 		return -ENOMEM;
@@ -418,7 +495,7 @@ static int egpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_memory;
 
-	pci_set_drvdata(pdev, gpu);
+	pci_set_drvdata(pdev, egpu_amdgpu_like ? egpu_amdgpu_drvdata(gpu) : gpu);
 	spin_lock(&egpu_gpus_lock);
 	list_add_tail(&gpu->node, &egpu_gpus);
 	spin_unlock(&egpu_gpus_lock);
@@ -447,7 +524,7 @@ err_put:
  */
 static void egpu_remove(struct pci_dev *pdev)
 {
-	struct egpu *gpu = pci_get_drvdata(pdev);
+	struct egpu *gpu = egpu_of_pdev(pdev);
 
 	misc_deregister(&gpu->misc);
 

@@ -87,6 +87,17 @@ module_param_cb(retry_timeout_ms, &retry_timeout_ops, &egpu_retry_timeout_ms,
 MODULE_PARM_DESC(retry_timeout_ms,
 		 "How long an ioctl retries a range fault invalidated under it before -EBUSY, in ms (100-600000, default 30000)");
 
+/*
+ * amdgpu_like: no provider of its own. VRAM is a device-private region
+ * named after the PCI device, and the PCI drvdata sits where amdgpu's does
+ * relative to the pagemap (gpu_p2p/gpu_layout.h), so that gpu_p2p's amdgpu
+ * rule finds it (with driver_rules=hmm_p2p_egpu=amdgpu).
+ */
+bool egpu_amdgpu_like;
+module_param_named(amdgpu_like, egpu_amdgpu_like, bool, 0444);
+MODULE_PARM_DESC(amdgpu_like,
+		 "No provider of its own: device memory laid out as amdgpu's, for gpu_p2p (default N)");
+
 static int __init egpu_init(void)
 {
 	int ret;
