@@ -55,7 +55,7 @@ MODULE_PARM_DESC(scan_ms,
 static char *driver_rules;
 module_param(driver_rules, charp, 0444);
 MODULE_PARM_DESC(driver_rules,
-		 "apply a built-in rule to a PCI driver of another name: driver=rule[,driver=rule...] (rule: amdgpu)");
+		 "apply a built-in rule to a PCI driver of another name: driver=rule[@bar][,...] (rule: amdgpu; @bar: the window is in that BAR instead of the rule's)");
 
 #define GPUP2P_MAX_REGIONS 64
 #define GPUP2P_MAX_WINDOWS 16
@@ -103,10 +103,11 @@ static const struct gpup2p_rule gpup2p_rules[] = {
 	{ .name = "amdgpu", .match = gpup2p_amdgpu_match, .bar = 0 },
 };
 
-/* "driver=rule" pairs from driver_rules, parsed once at load. */
+/* "driver=rule[@bar]" pairs from driver_rules, parsed once at load. */
 struct gpup2p_alias {
 	char driver[32];
 	const struct gpup2p_rule *rule;
+	int bar;		/* -1: the rule's */
 };
 
 static struct gpup2p_alias gpup2p_aliases[8];
@@ -124,7 +125,7 @@ static const struct gpup2p_rule *gpup2p_rule_named(const char *name)
 
 static int gpup2p_parse_driver_rules(void)
 {
-	char *buf, *cur, *pair;
+	char *buf, *cur, *pair, *at;
 	int ret = 0;
 
 	if (!driver_rules || !*driver_rules)
@@ -147,6 +148,18 @@ static int gpup2p_parse_driver_rules(void)
 		}
 		*rule++ = '\0';
 		a = &gpup2p_aliases[gpup2p_nr_aliases];
+		a->bar = -1;
+		at = strchr(rule, '@');
+		if (at) {
+			*at++ = '\0';
+			if (kstrtoint(at, 10, &a->bar) || a->bar < 0 ||
+			    a->bar >= PCI_STD_NUM_BARS) {
+				pr_err("driver_rules: \"%s\" is not a BAR number (0-%d)\n",
+				       at, PCI_STD_NUM_BARS - 1);
+				ret = -EINVAL;
+				break;
+			}
+		}
 		a->rule = gpup2p_rule_named(rule);
 		if (!a->rule) {
 			pr_err("driver_rules: no rule named \"%s\"\n", rule);
@@ -160,18 +173,31 @@ static int gpup2p_parse_driver_rules(void)
 	return ret;
 }
 
-/* The rule for the driver bound to @pdev, or NULL. Device lock held. */
-static const struct gpup2p_rule *gpup2p_rule_of(struct pci_dev *pdev)
+/*
+ * The rule for the driver bound to @pdev, or NULL; *@bar is the BAR of its
+ * window. Device lock held.
+ */
+static const struct gpup2p_rule *gpup2p_rule_of(struct pci_dev *pdev,
+						int *bar)
 {
 	const char *drv = pdev->dev.driver ? pdev->dev.driver->name : NULL;
+	const struct gpup2p_rule *rule;
 	unsigned int i;
 
 	if (!drv)
 		return NULL;
-	for (i = 0; i < gpup2p_nr_aliases; i++)
-		if (!strcmp(gpup2p_aliases[i].driver, drv))
-			return gpup2p_aliases[i].rule;
-	return gpup2p_rule_named(drv);
+	for (i = 0; i < gpup2p_nr_aliases; i++) {
+		struct gpup2p_alias *a = &gpup2p_aliases[i];
+
+		if (!strcmp(a->driver, drv)) {
+			*bar = a->bar >= 0 ? a->bar : a->rule->bar;
+			return a->rule;
+		}
+	}
+	rule = gpup2p_rule_named(drv);
+	if (rule)
+		*bar = rule->bar;
+	return rule;
 }
 
 /* ---- administrator windows ---------------------------------------------------- */
@@ -207,6 +233,7 @@ struct gpup2p_map {
 static LIST_HEAD(gpup2p_maps);
 static DEFINE_MUTEX(gpup2p_mutex);	/* maps, admin windows, refusals */
 static bool gpup2p_exiting;
+static bool gpup2p_said_idle;	/* the scan found no region last time */
 static struct delayed_work gpup2p_scan_work;
 
 /*
@@ -370,7 +397,9 @@ static bool gpup2p_rule_matches(struct pci_dev *pdev,
 				const struct gpup2p_rule *rule,
 				const struct gpup2p_match *mt)
 {
-	return rule && rule == gpup2p_rule_of(pdev) &&
+	int bar;
+
+	return rule && rule == gpup2p_rule_of(pdev, &bar) && bar == mt->bar &&
 	       rule->match(pdev, (struct dev_pagemap *)mt->pgmap) &&
 	       gpup2p_ops_of_driver(pdev, mt->ops);
 }
@@ -380,19 +409,19 @@ static int gpup2p_match_rule(struct device *dev, void *data)
 	struct gpup2p_match *mt = data;
 	struct pci_dev *pdev = to_pci_dev(dev);
 	const struct gpup2p_rule *rule;
-	bool hit;
+	bool hit = false;
 
 	device_lock(dev);
-	rule = gpup2p_rule_of(pdev);
-	hit = gpup2p_rule_matches(pdev, rule, mt);
-	if (rule)
+	rule = gpup2p_rule_of(pdev, &mt->bar);
+	if (rule) {
 		mt->candidates++;
+		hit = gpup2p_rule_matches(pdev, rule, mt);
+	}
 	device_unlock(dev);
 	if (!hit)
 		return 0;
 	mt->pdev = pci_dev_get(pdev);
 	mt->rule = rule;
-	mt->bar = rule->bar;
 	mt->bar_offset = rule->bar_offset;
 	return 1;
 }
@@ -622,6 +651,10 @@ static void gpup2p_scan(void)
 	gpup2p_sweep(r);
 	for (i = 0; i < r->n; i++)
 		gpup2p_try_region(r->start[i]);
+	/* One line for a machine without device memory, until some appears. */
+	if (!r->n && !READ_ONCE(gpup2p_said_idle))
+		pr_info("idle: no device-private memory yet (amdgpu with KFD SVM and xe with SVM create it when they bind)\n");
+	WRITE_ONCE(gpup2p_said_idle, !r->n);
 	if (r->overflow)
 		pr_warn_once("more than %d device-private regions: only the first are considered\n",
 			     GPUP2P_MAX_REGIONS);
@@ -632,8 +665,8 @@ static void gpup2p_scan_fn(struct work_struct *work)
 {
 	gpup2p_scan();
 	if (!READ_ONCE(gpup2p_exiting))
-		schedule_delayed_work(&gpup2p_scan_work,
-				      msecs_to_jiffies(max(scan_ms, 10U)));
+		queue_delayed_work(system_long_wq, &gpup2p_scan_work,
+				   msecs_to_jiffies(max(scan_ms, 10U)));
 }
 
 /* ---- driver binding -------------------------------------------------------------- */
@@ -677,7 +710,7 @@ static int gpup2p_bus_notify(struct notifier_block *nb, unsigned long action,
 		   !READ_ONCE(gpup2p_exiting)) {
 		/* A new driver may make a refused pagemap acceptable. */
 		gpup2p_forget_refusals();
-		mod_delayed_work(system_wq, &gpup2p_scan_work, 0);
+		mod_delayed_work(system_long_wq, &gpup2p_scan_work, 0);
 	}
 	return NOTIFY_DONE;
 }
@@ -734,20 +767,26 @@ static int gpup2p_is_region_start(struct resource *res, void *arg)
 static int gpup2p_window_add(struct pci_dev *pdev, int bar, u64 bar_offset,
 			     phys_addr_t pgmap_start)
 {
-	u64 bar_start = pci_resource_start(pdev, bar);
 	unsigned int i;
 
+	/* The BAR number first: it indexes the device's resources. */
 	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
 	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
 	    bar_offset >= pci_resource_len(pdev, bar) ||
-	    !IS_ALIGNED(bar_start + bar_offset, SUBSECTION_SIZE)) {
+	    !IS_ALIGNED(pci_resource_start(pdev, bar) + bar_offset,
+			SUBSECTION_SIZE)) {
 		pr_err("windows: %s BAR%d offset %#llx: not a memory BAR, beyond it, or not %lu-byte aligned\n",
 		       pci_name(pdev), bar, bar_offset, SUBSECTION_SIZE);
 		return -EINVAL;
 	}
-	if (walk_iomem_res_desc(IORES_DESC_DEVICE_PRIVATE_MEMORY,
-				IORESOURCE_MEM, pgmap_start, pgmap_start,
-				&pgmap_start, gpup2p_is_region_start) != 1) {
+	/*
+	 * The walk clamps what it reports to [start, end] and wants
+	 * start < end: walk up to the address and compare region starts.
+	 */
+	if (!pgmap_start ||
+	    walk_iomem_res_desc(IORES_DESC_DEVICE_PRIVATE_MEMORY,
+				IORESOURCE_MEM, 0, pgmap_start, &pgmap_start,
+				gpup2p_is_region_start) != 1) {
 		pr_err("windows: %pa is not the start of a device-private region (see /proc/iomem)\n",
 		       &pgmap_start);
 		return -EINVAL;
@@ -881,7 +920,8 @@ static int __init gpu_p2p_init(void)
 	ret = bus_register_notifier(&pci_bus_type, &gpup2p_bus_nb);
 	if (ret)
 		goto err_kobj;
-	schedule_delayed_work(&gpup2p_scan_work, 0);
+	/* Long: a scan may evict a window's pages. */
+	queue_delayed_work(system_long_wq, &gpup2p_scan_work, 0);
 	pr_info("version %s on %s: looking for device-private pagemaps every %u ms (rules: amdgpu%s; layout verified for %s)\n",
 		HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, scan_ms,
 		gpup2p_nr_aliases ? " + driver_rules" : "",

@@ -80,7 +80,10 @@ struct p2p_fault {
 	unsigned long *zdev;	/* slots of out[] on a ZONE_DEVICE pfn: sorted in translation */
 	unsigned long *todo;	/* slots for the fault runs */
 	unsigned long todo_count;	/* its weight after the last pass */
-	unsigned long plain_section;	/* last section of plain online memory */
+	unsigned long plain_lo;	/* [plain_lo, +plain_len): pfns of plain */
+	unsigned long plain_len;	/* online memory, a whole subsection */
+	bool plain_published;	/* plain slots are stored as they settle */
+	bool all_published;	/* every slot was, nothing else to publish */
 	bool own_walk;		/* walk with caller_owner after the foreign ones */
 };
 
@@ -99,7 +102,9 @@ static void p2p_pass_reset(struct p2p_fault *f)
 	f->zdev = NULL;
 	f->todo = NULL;
 	/* Memory may have been hot-(un)plugged since the last look. */
-	f->plain_section = ULONG_MAX;
+	f->plain_len = 0;
+	f->plain_published = false;
+	f->all_published = false;
 }
 
 static void p2p_fault_free(struct p2p_fault *f)
@@ -124,18 +129,21 @@ static int mark(struct p2p_fault *f, unsigned long **bitmap, unsigned long i)
 
 /*
  * Ordinary online memory, told without reading a struct page: one look per
- * memory section (consecutive slots mostly share one), pfn_to_online_page()
- * where a section mixes RAM and device memory.
+ * memory subsection (consecutive slots mostly share one; memory is added
+ * and removed by subsection), pfn_to_online_page() where a section mixes
+ * RAM and device memory. A subsection found plain is remembered for the
+ * rest of the pass.
  */
 static bool pfn_online_memory(struct p2p_fault *f, unsigned long pfn)
 {
 	unsigned long nr = pfn_to_section_nr(pfn);
 
-	if (nr == f->plain_section && hmm_p2p_pfn_in_plain_section(nr, pfn))
+	if (pfn - f->plain_lo < f->plain_len)
 		return true;
 	if (hmm_p2p_section_plain_online(nr) &&
 	    hmm_p2p_pfn_in_plain_section(nr, pfn)) {
-		f->plain_section = nr;
+		f->plain_lo = ALIGN_DOWN(pfn, PAGES_PER_SUBSECTION);
+		f->plain_len = PAGES_PER_SUBSECTION;
 		return true;
 	}
 	return pfn_to_online_page(pfn);
@@ -284,6 +292,7 @@ static unsigned long settle_plain_slots(struct p2p_fault *f, unsigned long i)
 {
 	unsigned long req = f->inputs ? 0 : slot_request(f, 0);
 	bool need_write = (req & HMM_PFN_REQ_FAULT) && (req & HMM_PFN_REQ_WRITE);
+	unsigned long *slots = f->range->hmm_pfns;
 
 	if (f->inputs)
 		return i;
@@ -292,10 +301,13 @@ static unsigned long settle_plain_slots(struct p2p_fault *f, unsigned long i)
 
 		if (!(v & HMM_PFN_VALID) || (need_write && !(v & HMM_PFN_WRITE)))
 			break;
-		if (!(pfn_to_section_nr(pfn) == f->plain_section &&
-		      hmm_p2p_pfn_in_plain_section(f->plain_section, pfn)) &&
+		if (!(pfn - f->plain_lo < f->plain_len) &&
 		    !pfn_online_memory(f, pfn))
 			break;
+		/* Final, and the sequence held just before: see owner_walks(). */
+		if (f->plain_published)
+			slots[i] = (slots[i] & HMM_P2P_PFN_STICKY) |
+				   (v & ~HMM_P2P_PFN_STICKY);
 	}
 	return i;
 }
@@ -311,8 +323,22 @@ static int owner_walks(struct p2p_fault *f)
 		ret = owner_walk(f, f->owners[0], f->out);
 	if (ret)
 		return ret;
-	for (i = settle_plain_slots(f, 0); i < f->npages;
-	     i = settle_plain_slots(f, i + 1)) {
+	/*
+	 * The answer for plain memory is final as soon as the walk has it:
+	 * such slots are stored as they settle, right after a sequence check
+	 * (as the stock walk stores each PTE's answer as it reads it). A pass
+	 * whose sequence already moved stops here.
+	 */
+	if (mmu_interval_check_retry(f->range->notifier,
+				     f->range->notifier_seq))
+		return -EBUSY;
+	f->plain_published = true;
+	i = settle_plain_slots(f, 0);
+	if (i == f->npages) {
+		f->all_published = true;
+		return 0;
+	}
+	for (; i < f->npages; i = settle_plain_slots(f, i + 1)) {
 		if (!(f->out[i] & HMM_PFN_VALID)) {
 			missing++;
 			continue;
@@ -651,7 +677,6 @@ static int p2p_fault_init(struct p2p_fault *f, struct hmm_range *range,
 			  struct device *client)
 {
 	memset(f, 0, sizeof(*f));
-	f->plain_section = ULONG_MAX;
 	f->range = range;
 	f->client = client;
 	f->caller_owner = range->dev_private_owner;
@@ -686,7 +711,8 @@ static int check_and_publish(struct p2p_fault *f)
 	if (mmu_interval_check_retry(f->range->notifier,
 				     f->range->notifier_seq))
 		return -EBUSY;
-	publish(f);
+	if (!f->all_published)
+		publish(f);
 	return 0;
 }
 

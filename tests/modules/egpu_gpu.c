@@ -366,8 +366,9 @@ static struct egpu *egpu_create(struct pci_dev *pdev, size_t size)
 	mutex_init(&gpu->teardown_lock);
 	INIT_LIST_HEAD(&gpu->node);
 	gpu->pdev = pci_dev_get(pdev);
-	snprintf(gpu->prov_name, sizeof(gpu->prov_name), "egpu-%s",
-		 pci_name(pdev));
+	/* amdgpu_like: the provider is gpu_p2p's, named after the device. */
+	snprintf(gpu->prov_name, sizeof(gpu->prov_name),
+		 egpu_amdgpu_like ? "gpu-%s" : "egpu-%s", pci_name(pdev));
 	return gpu;
 }
 
