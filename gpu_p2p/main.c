@@ -220,7 +220,14 @@ static unsigned int gpup2p_nr_admin;
 
 struct gpup2p_map {
 	struct list_head node;		/* gpup2p_maps */
-	struct dev_pagemap *pgmap;	/* identity; valid while registered */
+	/*
+	 * A live reference for as long as the window exists: the pagemap and
+	 * its pages cannot go while we may evict through them. The driver's
+	 * memunmap_pages() waits for it: the bus notifier drops it before an
+	 * unbind, the scan once the reference is dying (a pagemap unmapped at
+	 * run time, as xe does).
+	 */
+	struct dev_pagemap *pgmap;
 	phys_addr_t pgmap_start;
 	struct pci_dev *pdev;		/* reference held */
 	const char *how;		/* rule name or "window" */
@@ -271,11 +278,15 @@ static struct gpup2p_map *gpup2p_map_at(phys_addr_t start)
 	return NULL;
 }
 
-/* Withdraw the provider, then give the window back (evicts what it covers). */
+/*
+ * Withdraw the provider, give the window back (evicting what it covers,
+ * through pages our reference keeps), then let the pagemap go.
+ */
 static void gpup2p_map_free(struct gpup2p_map *m)
 {
 	hmm_p2p_unregister_provider(m->prov);
 	hmm_p2p_bar_window_fini(&m->win);
+	put_dev_pagemap(m->pgmap);
 	pr_info("%s: P2P window of the pagemap at %pa released\n",
 		pci_name(m->pdev), &m->pgmap_start);
 	pci_dev_put(m->pdev);
@@ -492,13 +503,16 @@ static void gpup2p_provide(struct gpup2p_match *mt)
 	if (same)
 		ours = gpup2p_ops_of_driver(pdev, mt->ops);
 	mutex_lock(&gpup2p_mutex);
-	if (same && !ours)
+	if (same && !ours) {
 		gpup2p_refuse(mt, "not a pagemap of the driver bound to its device");
-	else if (ours && !gpup2p_exiting && !gpup2p_map_at(mt->start) &&
-		 gpup2p_map_create(pgmap, pdev,
-				   mt->rule ? mt->rule->name : "window",
-				   mt->bar, mt->bar_offset))
-		gpup2p_note_refused(mt->start);
+	} else if (ours && !gpup2p_exiting && !gpup2p_map_at(mt->start)) {
+		if (gpup2p_map_create(pgmap, pdev,
+				      mt->rule ? mt->rule->name : "window",
+				      mt->bar, mt->bar_offset))
+			gpup2p_note_refused(mt->start);
+		else
+			pgmap = NULL;	/* the map keeps the reference */
+	}
 	mutex_unlock(&gpup2p_mutex);
 	if (pgmap)
 		put_dev_pagemap(pgmap);
@@ -569,20 +583,12 @@ static bool gpup2p_region_listed(const struct gpup2p_regions *r,
 }
 
 /*
- * Is @m's pagemap still the one at its address? A pagemap that was
- * removed (its pages are all gone: memunmap_pages() waits for them) is
- * withdrawn; one that was replaced by another at the same address as well.
+ * Is @m's pagemap still alive? Its driver unmapping it kills its reference
+ * first (memunmap_pages()), then waits for ours: the window goes now.
  */
 static bool gpup2p_map_current(struct gpup2p_map *m)
 {
-	struct dev_pagemap *pgmap;
-	bool same;
-
-	pgmap = hmm_p2p_get_dev_pagemap(PHYS_PFN(m->pgmap_start));
-	same = pgmap == m->pgmap;
-	if (pgmap)
-		put_dev_pagemap(pgmap);
-	return same;
+	return !percpu_ref_is_dying(&m->pgmap->ref);
 }
 
 /*
