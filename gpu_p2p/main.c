@@ -234,7 +234,6 @@ struct gpup2p_map {
 	struct hmm_p2p_bar_window win;
 	struct hmm_p2p_provider *prov;
 	char name[40];
-	bool seen;			/* found by the current scan */
 };
 
 static LIST_HEAD(gpup2p_maps);
@@ -352,7 +351,6 @@ static int gpup2p_map_create(struct dev_pagemap *pgmap, struct pci_dev *pdev,
 	if (ret)
 		goto err_provider;
 	m->pdev = pci_dev_get(pdev);
-	m->seen = true;
 	list_add_tail(&m->node, &gpup2p_maps);
 	pr_info("%s: provider %s (%s): pagemap %#llx-%#llx is BAR%d %#llx-%#llx (%llu of %llu MiB aliased)\n",
 		pci_name(pdev), m->name, how, (u64)pgmap->range.start,
