@@ -178,9 +178,11 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 /*
  * Keep the lifetime contract, then give the window back: every in-use page
  * of the attached pagemap that the window covers is migrated to RAM,
- * copying through the window. Call it after unregistering the provider, and
- * once the provider no longer migrates pages into that memory. Sleeps; may
- * wait for pages that are busy (being migrated or faulted) to settle.
+ * copying through the window. Call it after unregistering the provider,
+ * once the provider no longer migrates pages into that memory, and while
+ * the attached pagemap is still mapped (before memunmap_pages(): the
+ * eviction walks its pages). Sleeps; may wait for pages that are busy
+ * (being migrated or faulted) to settle.
  */
 void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win);
 /*

@@ -445,7 +445,10 @@ static int egpu_setup_memory(struct egpu *gpu, size_t size)
 	return 0;
 
 err_pagemap:
+	/* The window's teardown evicts through the pagemap: it goes first. */
+	hmm_p2p_bar_window_fini(&gpu->win);
 	egpu_pagemap_fini(gpu);
+	return ret;
 err_window:
 	hmm_p2p_bar_window_fini(&gpu->win);
 	return ret;
@@ -505,9 +508,9 @@ static int egpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 
 err_memory:
-	hmm_p2p_unregister_provider(gpu->prov);
+	/* Provider and window (or our own view of BAR2) before the pagemap. */
+	egpu_provider_down(gpu);
 	egpu_pagemap_fini(gpu);
-	hmm_p2p_bar_window_fini(&gpu->win);
 err_ida:
 	ida_free(&egpu_ida, gpu->index);
 err_put:
