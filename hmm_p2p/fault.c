@@ -82,7 +82,6 @@ struct p2p_fault {
 	unsigned long todo_count;	/* its weight after the last pass */
 	unsigned long plain_lo;	/* [plain_lo, +plain_len): pfns of plain */
 	unsigned long plain_len;	/* online memory, a whole subsection */
-	bool plain_published;	/* plain slots are stored as they settle */
 	bool all_published;	/* every slot was, nothing else to publish */
 	bool own_walk;		/* walk with caller_owner after the foreign ones */
 };
@@ -103,7 +102,6 @@ static void p2p_pass_reset(struct p2p_fault *f)
 	f->todo = NULL;
 	/* Memory may have been hot-(un)plugged since the last look. */
 	f->plain_len = 0;
-	f->plain_published = false;
 	f->all_published = false;
 }
 
@@ -286,28 +284,40 @@ static int alloc_walk_array(struct p2p_fault *f, unsigned long **a)
  * The common case of the first owner walk, kept tight because it is the
  * whole cost on ordinary memory: one request for every slot (ODP's), and
  * valid slots of plain online memory that answer it are final as they are.
+ * Such slots are stored as they settle: the sequence held just before (see
+ * owner_walks()). The loop works on locals: a store into the caller's array
+ * could alias any field of @f, which would otherwise be reloaded per slot,
+ * and a slot that already holds its answer (a fault over pages mapped
+ * before) is not written again.
  * Returns the first slot it did not settle (npages if none).
  */
 static unsigned long settle_plain_slots(struct p2p_fault *f, unsigned long i)
 {
 	unsigned long req = f->inputs ? 0 : slot_request(f, 0);
-	bool need_write = (req & HMM_PFN_REQ_FAULT) && (req & HMM_PFN_REQ_WRITE);
+	unsigned long need = HMM_PFN_VALID;
+	const unsigned long *out = f->out;
 	unsigned long *slots = f->range->hmm_pfns;
+	unsigned long n = f->npages, lo = f->plain_lo, len = f->plain_len;
 
 	if (f->inputs)
 		return i;
-	for (; i < f->npages; i++) {
-		unsigned long v = f->out[i], pfn = hmm_p2p_pfn_of(v);
+	if ((req & HMM_PFN_REQ_FAULT) && (req & HMM_PFN_REQ_WRITE))
+		need |= HMM_PFN_WRITE;
+	for (; i < n; i++) {
+		unsigned long v = out[i], pfn = hmm_p2p_pfn_of(v), s, answer;
 
-		if (!(v & HMM_PFN_VALID) || (need_write && !(v & HMM_PFN_WRITE)))
+		if ((v & need) != need)
 			break;
-		if (!(pfn - f->plain_lo < f->plain_len) &&
-		    !pfn_online_memory(f, pfn))
-			break;
-		/* Final, and the sequence held just before: see owner_walks(). */
-		if (f->plain_published)
-			slots[i] = (slots[i] & HMM_P2P_PFN_STICKY) |
-				   (v & ~HMM_P2P_PFN_STICKY);
+		if (pfn - lo >= len) {
+			if (!pfn_online_memory(f, pfn))
+				break;
+			lo = f->plain_lo;
+			len = f->plain_len;
+		}
+		s = slots[i];
+		answer = (s & HMM_P2P_PFN_STICKY) | (v & ~HMM_P2P_PFN_STICKY);
+		if (answer != s)
+			slots[i] = answer;
 	}
 	return i;
 }
@@ -332,7 +342,6 @@ static int owner_walks(struct p2p_fault *f)
 	if (mmu_interval_check_retry(f->range->notifier,
 				     f->range->notifier_seq))
 		return -EBUSY;
-	f->plain_published = true;
 	i = settle_plain_slots(f, 0);
 	if (i == f->npages) {
 		f->all_published = true;

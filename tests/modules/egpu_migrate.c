@@ -17,6 +17,9 @@
 #include <linux/migrate.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/moduleparam.h>
+#include <linux/ptrace.h>
+#include <linux/sched/task_stack.h>
 #include <linux/overflow.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -174,6 +177,27 @@ static int egpu_chunk_to_ram(struct egpu *gpu, struct migrate_vma *args,
 	return ret;
 }
 
+static bool trace_to_ram;
+module_param(trace_to_ram, bool, 0644);
+MODULE_PARM_DESC(trace_to_ram,
+		 "Log every CPU fault that migrates a page back to RAM: task, address, user or kernel access, user instruction pointer; a kernel access also logs its stack (explains a benchmark's migrations)");
+
+/* Who touched a device page with the CPU, to explain a migration. */
+static void egpu_trace_to_ram(const struct vm_fault *vmf)
+{
+	bool user = vmf->flags & FAULT_FLAG_USER;
+
+	if (!READ_ONCE(trace_to_ram))
+		return;
+	pr_info("to_ram: %s[%d] %s %s access at %#lx (vma %#lx-%#lx), user ip %#lx\n",
+		current->comm, task_pid_nr(current), user ? "user" : "kernel",
+		vmf->flags & FAULT_FLAG_WRITE ? "write" : "read",
+		vmf->address, vmf->vma->vm_start, vmf->vma->vm_end,
+		user ? instruction_pointer(task_pt_regs(current)) : 0UL);
+	if (!user)
+		dump_stack();
+}
+
 /* CPU fault on one of our pages (do_swap_page passes it locked). */
 vm_fault_t egpu_migrate_to_ram(struct vm_fault *vmf)
 {
@@ -191,6 +215,7 @@ vm_fault_t egpu_migrate_to_ram(struct vm_fault *vmf)
 	};
 	int ret;
 
+	egpu_trace_to_ram(vmf);
 	/* Like a driver's device-memory lock (see PROVIDER). */
 	mutex_lock(&gpu->pagemap_lock);
 	ret = egpu_chunk_to_ram(gpu, &args, &gpu->stats.migrate_to_ram_fault,
