@@ -24,9 +24,15 @@
  *     aliasable page next to such a page.
  *
  * The caller's array is written with final answers only, each one a value
- * hmm_range_fault() could store there or an alias, after the sequence
- * check of a pass that succeeded (publish()): for ODP it is the NIC's live
- * mirror, read under the consumer's lock while we fault.
+ * hmm_range_fault() could store there or an alias: for ODP it is the NIC's
+ * live mirror, read under the consumer's lock while we fault. Stores land
+ * in chunks of a few dozen slots, each right after a sequence check with
+ * preemption off (an invalidation can race with one chunk, as it races
+ * with the store in flight of the stock walk): the leading plain-memory
+ * slots as soon as the first walk has them, which precede every slot that
+ * can still fail (a failed pass leaves stored only answers below the
+ * address that failed, as the stock walk does), everything else once the
+ * pass is complete (publish()).
  *
  * Every walk uses the caller's notifier_seq, so an invalidation between
  * them makes the next one (or the caller's mmu_interval_read_retry()) fail
@@ -79,10 +85,12 @@ struct p2p_fault {
 	unsigned long *tmp;	/* the second and later owner walks */
 	unsigned long *zdev;	/* slots of out[] on a ZONE_DEVICE pfn: sorted in translation */
 	unsigned long *todo;	/* slots for the fault runs */
-	unsigned long todo_count;	/* its weight after the last pass */
+	unsigned long todo_n;	/* bits set in todo */
+	unsigned long todo_min;	/* fewest of any pass that reached its runs */
 	unsigned long plain_lo;	/* [plain_lo, +plain_len): pfns of plain */
 	unsigned long plain_len;	/* online memory, a whole subsection */
-	bool all_published;	/* every slot was, nothing else to publish */
+	unsigned long stored;	/* slots [0, stored) are stored already */
+	bool reached_runs;	/* this pass sorted every slot */
 	bool own_walk;		/* walk with caller_owner after the foreign ones */
 };
 
@@ -96,13 +104,15 @@ static bool aliases_handed_out;
 /* What one pass built; the call's inputs and arrays stay. */
 static void p2p_pass_reset(struct p2p_fault *f)
 {
-	bitmap_free(f->zdev);
-	bitmap_free(f->todo);
+	kvfree(f->zdev);
+	kvfree(f->todo);
 	f->zdev = NULL;
 	f->todo = NULL;
+	f->todo_n = 0;
 	/* Memory may have been hot-(un)plugged since the last look. */
 	f->plain_len = 0;
-	f->all_published = false;
+	f->stored = 0;
+	f->reached_runs = false;
 }
 
 static void p2p_fault_free(struct p2p_fault *f)
@@ -113,15 +123,26 @@ static void p2p_fault_free(struct p2p_fault *f)
 	kvfree(f->tmp);
 }
 
+/*
+ * The per-call arrays are as long as the range (an MR can span hundreds of
+ * GiB): kvmalloc, not kmalloc, and charged to the caller's memory cgroup.
+ */
+static unsigned long *alloc_bitmap(const struct p2p_fault *f)
+{
+	return kvcalloc(BITS_TO_LONGS(f->npages), sizeof(unsigned long),
+			GFP_KERNEL_ACCOUNT);
+}
+
 /* Set bit @i of *@bitmap, allocating it on first use: RAM needs none. */
 static int mark(struct p2p_fault *f, unsigned long **bitmap, unsigned long i)
 {
 	if (!*bitmap) {
-		*bitmap = bitmap_zalloc(f->npages, GFP_KERNEL);
+		*bitmap = alloc_bitmap(f);
 		if (!*bitmap)
 			return -ENOMEM;
 	}
-	__set_bit(i, *bitmap);
+	if (!__test_and_set_bit(i, *bitmap) && bitmap == &f->todo)
+		f->todo_n++;
 	return 0;
 }
 
@@ -193,19 +214,68 @@ static bool slot_mapped(unsigned long slot)
 	return HMM_P2P_PFN_MAPPED && (slot & mapped) == mapped;
 }
 
-static void publish(struct p2p_fault *f)
+/*
+ * Stores land at most this many slots after a sequence check, with
+ * preemption off in between: an invalidation that a check missed races
+ * with the stores of one chunk, as it races with the one store in flight
+ * of the stock walk, never with a loop as long as the range. A check that
+ * fails ends the pass with -EBUSY; what was stored before it is repaired
+ * by the retry, as the stock walk's stores are.
+ */
+#define PUBLISH_CHUNK 64
+
+/* Open a chunk of stores; false when the sequence moved. */
+static bool chunk_begin(const struct p2p_fault *f)
 {
-	unsigned long *slots = f->range->hmm_pfns, i;
+	preempt_disable();
+	if (!mmu_interval_check_retry(f->range->notifier,
+				      f->range->notifier_seq))
+		return true;
+	preempt_enable();
+	return false;
+}
 
-	for (i = 0; i < f->npages; i++) {
-		unsigned long v = f->out[i], s = slots[i];
+static void chunk_end(void)
+{
+	preempt_enable();
+}
 
-		if (f->todo && test_bit(i, f->todo))
-			continue;
-		if (!(v & HMM_PFN_VALID) && slot_mapped(s))
-			continue;
-		slots[i] = (s & HMM_P2P_PFN_STICKY) | (v & ~HMM_P2P_PFN_STICKY);
+/*
+ * Store @v with the slot's own sticky flags; a slot that already holds
+ * its answer (a fault over pages mapped before) is not written again.
+ */
+static void store_slot(unsigned long *slot, unsigned long v)
+{
+	unsigned long s = *slot;
+	unsigned long answer = (s & HMM_P2P_PFN_STICKY) |
+			       (v & ~HMM_P2P_PFN_STICKY);
+
+	if (answer != s)
+		*slot = answer;
+}
+
+/* Every slot not stored yet, once the pass is complete. */
+static int publish(struct p2p_fault *f)
+{
+	unsigned long *slots = f->range->hmm_pfns, i, end;
+
+	for (i = f->stored; i < f->npages; i = end) {
+		end = min(i + PUBLISH_CHUNK, f->npages);
+		if (!chunk_begin(f))
+			return -EBUSY;
+		for (; i < end; i++) {
+			unsigned long v = f->out[i];
+
+			if (f->todo && test_bit(i, f->todo))
+				continue;
+			if (!(v & HMM_PFN_VALID) && slot_mapped(slots[i]))
+				continue;
+			store_slot(&slots[i], v);
+		}
+		chunk_end();
 	}
+	f->stored = f->npages;
+	return 0;
 }
 
 /* ---- 1. owner walks ------------------------------------------------------ */
@@ -276,7 +346,7 @@ static int merge_owner_walk(struct p2p_fault *f, unsigned long *missing,
 static int alloc_walk_array(struct p2p_fault *f, unsigned long **a)
 {
 	if (!*a)
-		*a = kvmalloc_array(f->npages, sizeof(**a), GFP_KERNEL);
+		*a = kvmalloc_array(f->npages, sizeof(**a), GFP_KERNEL_ACCOUNT);
 	return *a ? 0 : -ENOMEM;
 }
 
@@ -284,27 +354,27 @@ static int alloc_walk_array(struct p2p_fault *f, unsigned long **a)
  * The common case of the first owner walk, kept tight because it is the
  * whole cost on ordinary memory: one request for every slot (ODP's), and
  * valid slots of plain online memory that answer it are final as they are.
- * Such slots are stored as they settle: the sequence held just before (see
- * owner_walks()). The loop works on locals: a store into the caller's array
- * could alias any field of @f, which would otherwise be reloaded per slot,
- * and a slot that already holds its answer (a fault over pages mapped
- * before) is not written again.
- * Returns the first slot it did not settle (npages if none).
+ * From slot @i on, up to @n: the first slot that is not such a slot. With
+ * @store, each one is stored as it settles (the caller opened a chunk).
+ * The loop works on locals: a store into the caller's array could alias
+ * any field of @f, which would otherwise be reloaded per slot.
  */
-static unsigned long settle_plain_slots(struct p2p_fault *f, unsigned long i)
+static __always_inline unsigned long
+settle_plain_slots(struct p2p_fault *f, unsigned long i, unsigned long n,
+		   bool store)
 {
 	unsigned long req = f->inputs ? 0 : slot_request(f, 0);
 	unsigned long need = HMM_PFN_VALID;
 	const unsigned long *out = f->out;
 	unsigned long *slots = f->range->hmm_pfns;
-	unsigned long n = f->npages, lo = f->plain_lo, len = f->plain_len;
+	unsigned long lo = f->plain_lo, len = f->plain_len;
 
 	if (f->inputs)
 		return i;
 	if ((req & HMM_PFN_REQ_FAULT) && (req & HMM_PFN_REQ_WRITE))
 		need |= HMM_PFN_WRITE;
 	for (; i < n; i++) {
-		unsigned long v = out[i], pfn = hmm_p2p_pfn_of(v), s, answer;
+		unsigned long v = out[i], pfn = hmm_p2p_pfn_of(v);
 
 		if ((v & need) != need)
 			break;
@@ -314,12 +384,36 @@ static unsigned long settle_plain_slots(struct p2p_fault *f, unsigned long i)
 			lo = f->plain_lo;
 			len = f->plain_len;
 		}
-		s = slots[i];
-		answer = (s & HMM_P2P_PFN_STICKY) | (v & ~HMM_P2P_PFN_STICKY);
-		if (answer != s)
-			slots[i] = answer;
+		if (store)
+			store_slot(&slots[i], v);
 	}
 	return i;
+}
+
+/*
+ * The leading plain slots are final as soon as the first walk has them:
+ * they are stored at once, chunk by chunk, up to the first slot that needs
+ * more work. Every slot that can still fail (a fault run) or wait (an
+ * allocation, translation) lies after them, so a pass that fails later
+ * leaves stored only answers below the address that failed, as the stock
+ * walk does; everything after waits for publish(). A range of plain memory
+ * (the common case) is done here.
+ */
+static int store_plain_prefix(struct p2p_fault *f)
+{
+	unsigned long i = 0, end;
+
+	while (i < f->npages) {
+		end = min(i + PUBLISH_CHUNK, f->npages);
+		if (!chunk_begin(f))
+			return -EBUSY;
+		i = settle_plain_slots(f, i, end, true);
+		chunk_end();
+		if (i < end)
+			break;
+	}
+	f->stored = i;
+	return 0;
 }
 
 static int owner_walks(struct p2p_fault *f)
@@ -333,21 +427,11 @@ static int owner_walks(struct p2p_fault *f)
 		ret = owner_walk(f, f->owners[0], f->out);
 	if (ret)
 		return ret;
-	/*
-	 * The answer for plain memory is final as soon as the walk has it:
-	 * such slots are stored as they settle, right after a sequence check
-	 * (as the stock walk stores each PTE's answer as it reads it). A pass
-	 * whose sequence already moved stops here.
-	 */
-	if (mmu_interval_check_retry(f->range->notifier,
-				     f->range->notifier_seq))
-		return -EBUSY;
-	i = settle_plain_slots(f, 0);
-	if (i == f->npages) {
-		f->all_published = true;
-		return 0;
-	}
-	for (; i < f->npages; i = settle_plain_slots(f, i + 1)) {
+	ret = store_plain_prefix(f);
+	if (ret)
+		return ret;
+	for (i = f->stored; i < f->npages;
+	     i = settle_plain_slots(f, i + 1, f->npages, false)) {
 		if (!(f->out[i] & HMM_PFN_VALID)) {
 			missing++;
 			continue;
@@ -580,7 +664,7 @@ static int translate(struct p2p_fault *f)
 	int idx, ret = 0;
 
 	if (!f->todo) {
-		f->todo = bitmap_zalloc(f->npages, GFP_KERNEL);
+		f->todo = alloc_bitmap(f);
 		if (!f->todo)
 			return -ENOMEM;
 	}
@@ -692,7 +776,8 @@ static int p2p_fault_init(struct p2p_fault *f, struct hmm_range *range,
 	f->npages = (range->end - range->start) >> PAGE_SHIFT;
 	if (!(range->pfn_flags_mask & HMM_P2P_PFN_REQ_MASK))
 		return 0;
-	f->inputs = kvmalloc_array(f->npages, sizeof(*f->inputs), GFP_KERNEL);
+	f->inputs = kvmalloc_array(f->npages, sizeof(*f->inputs),
+				   GFP_KERNEL_ACCOUNT);
 	if (!f->inputs)
 		return -ENOMEM;
 	memcpy(f->inputs, range->hmm_pfns, f->npages * sizeof(*f->inputs));
@@ -720,14 +805,12 @@ static int check_and_publish(struct p2p_fault *f)
 	if (mmu_interval_check_retry(f->range->notifier,
 				     f->range->notifier_seq))
 		return -EBUSY;
-	if (!f->all_published)
-		publish(f);
-	return 0;
+	return publish(f);
 }
 
 static bool has_todo(const struct p2p_fault *f)
 {
-	return f->todo && !bitmap_empty(f->todo, f->npages);
+	return f->todo_n;
 }
 
 int hmm_p2p_range_fault(struct hmm_range *range, struct device *client)
@@ -819,6 +902,7 @@ static int unlocked_pass(struct p2p_fault *f, unsigned long timeout,
 	}
 	ret = owner_walks_and_translate(f);
 	mmap_read_unlock(mm);
+	f->reached_runs = !ret;
 	if (!ret && has_todo(f))
 		ret = fault_runs_unlocked(f, timeout, deadline);
 	if (!ret)
@@ -829,17 +913,17 @@ static int unlocked_pass(struct p2p_fault *f, unsigned long timeout,
 /*
  * The stock loop restarts its budget when a fault dropped the mmap lock (a
  * userfaultfd handler may take its time); that cannot be seen from here.
- * What can: fewer pages needed a fault than in the pass before, which a
- * slow handler's answer gives and an invalidation storm on the same pages
- * (MADV_DONTNEED in a loop) does not, so the budget stays bounded.
+ * What can: a pass that sorted every slot needed fewer faults than any
+ * pass of this call before, which a slow handler's answers give and an
+ * invalidation storm does not (whatever pages it zaps, in whatever order:
+ * the minimum only falls), so the budget restarts at most once per page.
  */
 static bool pass_progressed(struct p2p_fault *f)
 {
-	unsigned long n = has_todo(f) ? bitmap_weight(f->todo, f->npages) : 0;
-	bool progress = n < f->todo_count;
-
-	f->todo_count = n;
-	return progress;
+	if (!f->reached_runs || f->todo_n >= f->todo_min)
+		return false;
+	f->todo_min = f->todo_n;
+	return true;
 }
 
 static int p2p_fault_unlocked(struct hmm_range *range, unsigned long timeout,
@@ -850,7 +934,7 @@ static int p2p_fault_unlocked(struct hmm_range *range, unsigned long timeout,
 	int ret;
 
 	ret = p2p_fault_init(&f, range, client);
-	f.todo_count = ULONG_MAX;
+	f.todo_min = ULONG_MAX;
 	while (!ret) {
 		if (!p2p_pass_needed(&f)) {
 			ret = hmm_range_fault_unlocked_timeout(range, timeout);

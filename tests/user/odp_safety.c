@@ -8,6 +8,8 @@
  *    pages it aliases left VRAM, which invalidates the region.
  *  - A page that needs a fault next to aliasable pages does not make them
  *    migrate, on the path the consumer takes.
+ *  - A fault that fails leaves nothing stored past the address that
+ *    failed, as the stock walk does.
  * Every byte moved is checked. Needs: hmm_p2p, hmm_p2p_egpu,
  * mlx5_odp_p2p devices=rxe and rxe_lo (tests/vm/run-suite sets them up).
  * The teardown test unbinds and rebinds GPU 0 to bring it back.
@@ -174,6 +176,56 @@ TEST_TIMEOUT(odp_read_next_to_an_untouched_page, 300)
 		}
 	EXPECT_TRUE(check_pages((uint8_t *)r.host + PG, n - 1, 52, 0,
 				"RDMA READ of the GPU pages"));
+	EXPECT_EQ(ibv_dereg_mr(mr), 0);
+	rdma_teardown(&r);
+}
+
+/*
+ * A prefetch over [PROT_NONE page][GPU page][RAM page] fails (as stock) on
+ * its first page. Like the stock walk, which stops at the address that
+ * failed, it must leave nothing stored for the pages after it: a value
+ * stored there long after the sequence check that licensed it can undo an
+ * invalidation that came in between, and rxe trusts a valid slot without
+ * faulting (it would read and write a freed page). Seen from rxe: the next
+ * RDMA WRITE to the RAM page must fault it, and land.
+ */
+TEST_TIMEOUT(failed_fault_stores_nothing_past_the_failure, 300)
+{
+	int fd = egpu_open_or_skip(0), ret;
+	struct p2p_counters p0, dp;
+	struct rdma r = {};
+	struct ibv_mr *mr;
+	uint8_t *buf;
+
+	if (access(CONSUMER "enable", W_OK))
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
+	odp_or_skip();
+	consumer_set("devices", "rxe");
+	consumer_set("enable", "Y");
+	rdma_setup(&r, 1);
+	buf = map_pages(3);
+	fill_pages(buf, 3, 60);
+	ASSERT_EQ(egpu_migrate(fd, true, buf + PG, PG, NULL), 0);
+	mr = ibv_reg_mr(r.pd, buf, 3 * PG, ODP_ACCESS);
+	ASSERT_TRUE(mr);
+	ASSERT_EQ(mprotect(buf, PG, PROT_NONE), 0);
+
+	ret = prefetch_write_sync(&r, mr, buf, 3 * PG);
+	if (ret == -EOPNOTSUPP && !tap_expect_failed)
+		SKIP("%s has no advise_mr on this kernel", RXE_DEV);
+	TH_LOG("prefetch over a PROT_NONE page: %s", strerror(-ret));
+	EXPECT_EQ(ret, -EFAULT);
+
+	p0 = p2p_read(NULL);
+	fill_pages(r.host, 1, 61);
+	post(&r, IBV_WR_RDMA_WRITE, r.host, PG, (uintptr_t)(buf + 2 * PG),
+	     mr->rkey, 0, 0);
+	dp = p2p_delta(&p0, NULL);
+	p2p_log("RDMA WRITE after the failed prefetch", &dp);
+	EXPECT_GE(dp.v[P2P_WALKS], 1);
+	EXPECT_TRUE(check_pages(buf + 2 * PG, 1, 61, 0,
+				"CPU view of the RDMA WRITE"));
 	EXPECT_EQ(ibv_dereg_mr(mr), 0);
 	rdma_teardown(&r);
 }

@@ -22,10 +22,6 @@
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
-#include <rdma/ib_user_ioctl_cmds.h>
-#include <rdma/ib_user_ioctl_verbs.h>
-#include <rdma/ib_user_verbs.h>
-#include <rdma/rdma_user_ioctl_cmds.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -43,61 +39,6 @@
 #define SEED_WRITE	0x0ffeULL	/* what the RDMA WRITE puts there */
 #define UFFD_ODP_ACCESS	(IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE | \
 			 IBV_ACCESS_REMOTE_READ | IBV_ACCESS_REMOTE_WRITE)
-
-/* ---- ibv_advise_mr() by hand ---------------------------------------- */
-
-/*
- * ibv_advise_mr(PREFETCH_WRITE, FLUSH) over @len bytes of @mr from @addr:
- * 0 or -errno. Debian's rdma-core 56 has no advise_mr for rxe (it answers
- * EOPNOTSUPP without asking the kernel), so this issues the uverbs ioctl
- * the way libibverbs' ibv_cmd_advise_mr() does. The method lives on the
- * MR object (DECLARE_UVERBS_NAMED_OBJECT(UVERBS_OBJECT_MR, ...) in
- * uverbs_std_types_mr.c); the PD is its first attribute. Encoding, per
- * uverbs_process_attr(): an object handle goes in data with len 0; a
- * CONST_IN or FLAGS_IN value goes inline in data with len 8; a PTR_IN
- * longer than 8 bytes (the SGE array) is a pointer in data and its length.
- * Each is UVERBS_ATTR_F_MANDATORY, as libibverbs sends them: a kernel that
- * did not know one would fail the call rather than ignore it (a dropped
- * FLAGS would make the prefetch asynchronous without a word).
- */
-#define ADVISE_ATTRS	4
-
-static int prefetch_write_sync(struct rdma *r, struct ibv_mr *mr, void *addr,
-			       size_t len)
-{
-	struct ib_uverbs_sge sge = {
-		.addr = (uintptr_t)addr, .length = len, .lkey = mr->lkey,
-	};
-	union {
-		struct ib_uverbs_ioctl_hdr hdr;
-		uint8_t raw[sizeof(struct ib_uverbs_ioctl_hdr) +
-			    ADVISE_ATTRS * sizeof(struct ib_uverbs_attr)];
-	} cmd;
-	struct ib_uverbs_attr *a = cmd.hdr.attrs;
-	int i;
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.hdr.length = sizeof(cmd.raw);
-	cmd.hdr.object_id = UVERBS_OBJECT_MR;
-	cmd.hdr.method_id = UVERBS_METHOD_ADVISE_MR;
-	cmd.hdr.num_attrs = ADVISE_ATTRS;
-	/* ib_uverbs_cmd_verbs() refuses any driver_id but the device's. */
-	cmd.hdr.driver_id = RDMA_DRIVER_RXE;
-	for (i = 0; i < ADVISE_ATTRS; i++)
-		a[i].flags = UVERBS_ATTR_F_MANDATORY;
-	a[0].attr_id = UVERBS_ATTR_ADVISE_MR_PD_HANDLE;
-	a[0].data = r->pd->handle;
-	a[1].attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE;
-	a[1].len = sizeof(uint64_t);
-	a[1].data = IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE;
-	a[2].attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS;
-	a[2].len = sizeof(uint64_t);
-	a[2].data = IB_UVERBS_ADVISE_MR_FLAG_FLUSH;
-	a[3].attr_id = UVERBS_ATTR_ADVISE_MR_SGE_LIST;
-	a[3].len = sizeof(sge);
-	a[3].data = (uintptr_t)&sge;
-	return ioctl(r->ctx->cmd_fd, RDMA_VERBS_IOCTL, &cmd) ? -errno : 0;
-}
 
 /* ---- userfaultfd ------------------------------------------------------ */
 
