@@ -10,8 +10,12 @@
  *
  * Environment:
  *   HMM_P2P_GPUMEM	GPU device file; every memory region registered with
- *			IBV_ACCESS_ON_DEMAND is migrated into its memory.
- *			Unset: the buffers stay in host memory.
+ *			IBV_ACCESS_ON_DEMAND is migrated into its memory, and
+ *			migrated back when it is deregistered (the buffer's
+ *			life in GPU memory ends, as with cuMemFree() after
+ *			--use_cuda: perftest then frees it with libc, whose
+ *			allocator writes into it). Unset: the buffers stay in
+ *			host memory.
  *   HMM_P2P_GPU_TOUCH	rate in Hz: a thread touches every such buffer at
  *			that rate (the GPU writes it with EGPU TOUCH; without
  *			HMM_P2P_GPUMEM the CPU writes it).
@@ -68,7 +72,7 @@ static struct {
 	int nr;
 	struct touch touch;
 	/* statistics */
-	uint64_t mrs, registered, migrated, migrate_errors;
+	uint64_t mrs, registered, migrated, migrate_errors, released;
 } gm = { .lock = PTHREAD_MUTEX_INITIALIZER, .gpu_fd = -1 };
 
 static __thread int gm_depth;	/* the real functions may call each other */
@@ -247,28 +251,49 @@ int ibv_modify_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int mask)
 	return ret;
 }
 
+/* Called with gm.lock held, once the NIC no longer uses @b. */
+static void gm_release(struct gm_buf *b)
+{
+	struct egpu_migrate m = { (uintptr_t)b->addr, b->len, 0, 0 };
+
+	if (!b->migrated || gm.gpu_fd < 0)
+		return;
+	if (ioctl(gm.gpu_fd, EGPU_IOC_MIGRATE_TO_RAM, &m))
+		fprintf(stderr, "hmm_p2p_gpumem: MIGRATE_TO_RAM %p+%zu: %s\n",
+			b->addr, b->len, strerror(errno));
+	gm.released += m.moved;
+	gm_log("%p+%zu: %llu pages back from %s", b->addr, b->len,
+	       (unsigned long long)m.moved, gm.gpu_path);
+}
+
 int ibv_dereg_mr(struct ibv_mr *mr)
 {
 	static int (*real)(struct ibv_mr *);
-	int i;
+	uintptr_t start = 0, end = 0;
+	int i, ret;
 
 	if (!real)
 		real = gm_real("ibv_dereg_mr");
 	if (mr && mr->addr && mr->length) {
-		uintptr_t start = (uintptr_t)mr->addr & ~(PG - 1);
-		uintptr_t end = ((uintptr_t)mr->addr + mr->length + PG - 1) &
-				~(PG - 1);
-
+		start = (uintptr_t)mr->addr & ~(PG - 1);
+		end = ((uintptr_t)mr->addr + mr->length + PG - 1) & ~(PG - 1);
 		pthread_mutex_lock(&gm.lock);
 		if (gm.init)
 			touch_remove(&gm.touch, (void *)start, end - start);
-		for (i = 0; i < gm.nr; i++)
-			if (gm.buf[i].addr == (void *)start &&
-			    gm.buf[i].len == end - start)
-				gm.buf[i--] = gm.buf[--gm.nr];
 		pthread_mutex_unlock(&gm.lock);
 	}
-	return real(mr);
+	ret = real(mr);
+	if (ret || start == end)
+		return ret;
+	pthread_mutex_lock(&gm.lock);
+	for (i = 0; i < gm.nr; i++)
+		if (gm.buf[i].addr == (void *)start &&
+		    gm.buf[i].len == end - start) {
+			gm_release(&gm.buf[i]);
+			gm.buf[i--] = gm.buf[--gm.nr];
+		}
+	pthread_mutex_unlock(&gm.lock);
+	return ret;
 }
 
 __attribute__((destructor)) static void gm_fini(void)
@@ -284,11 +309,12 @@ __attribute__((destructor)) static void gm_fini(void)
 	if (!f)
 		return;
 	fprintf(f,
-		"pid=%d mrs=%llu registered=%llu migrated=%llu migrate_errors=%llu touches=%llu touch_migrated=%llu touch_errors=%llu\n",
+		"pid=%d mrs=%llu registered=%llu migrated=%llu migrate_errors=%llu released=%llu touches=%llu touch_migrated=%llu touch_errors=%llu\n",
 		getpid(), (unsigned long long)gm.mrs,
 		(unsigned long long)gm.registered,
 		(unsigned long long)gm.migrated,
 		(unsigned long long)gm.migrate_errors,
+		(unsigned long long)gm.released,
 		(unsigned long long)gm.touch.touches,
 		(unsigned long long)gm.touch.migrated,
 		(unsigned long long)gm.touch.errors);

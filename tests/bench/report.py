@@ -5,7 +5,13 @@
 Turns run-bench's raw key=value lines into results.csv, results.md,
 results.gp (+ .dat files for gnuplot's results.png) and summary.txt,
 whose last line is the summary:
-p2p_vs_migrate=X p2p_vs_migrate_perftest=X2 p2p_vs_host=Y fault_overhead=Z migrations_p2p=N
+p2p_vs_migrate=X p2p_vs_migrate_perftest=X2 p2p_vs_host=Y fault_overhead=Z migrations_p2p=N rows_failed=F/T
+
+Only measurements reach a table: a row that failed (run-bench tried it
+ATTEMPTS times) or whose figure is not a finite positive number says
+"failed" and is left out of every ratio, mean and sum; each mean says how
+many ratios it used, and a value with none says "failed". Exit status 3
+when more than MAX_FAILED_SHARE of the rows failed.
 """
 import csv
 import datetime
@@ -13,6 +19,7 @@ import math
 import os
 import sys
 
+MAX_FAILED_SHARE = 0.10
 raw, out, kernel, eng_hz, perf_hz = sys.argv[1:6]
 rows = []
 with open(raw) as f:
@@ -32,6 +39,34 @@ def num(r, k, default=float('nan')):
         return default
 
 
+def metric_of(r):
+    return 'lat_typ_us' if r.get('test', '').endswith('_lat') else 'mib_s'
+
+
+def measured(x):
+    return x is not None and math.isfinite(x) and x > 0
+
+
+def row_failed(r):
+    """Why row @r is not a measurement, or None."""
+    if r.get('failed'):
+        return r.get('reason', 'failed')
+    if not measured(num(r, metric_of(r))):
+        return f'{metric_of(r)}={r.get(metric_of(r), "missing")}'
+    return None
+
+
+for r in runs:
+    # The engine prints MiB/s to one decimal: a slow row (stock under GPU
+    # touch) would read 0.0; its bytes and seconds give the figure.
+    if r.get('tool') == 'engine' and measured(num(r, 'sec')) and 'bytes' in r:
+        r['mib_s'] = f'{num(r, "bytes") / num(r, "sec") / 2**20:.6g}'
+for r in runs:
+    why = row_failed(r)
+    if why:
+        r['failed'], r['reason'] = '1', why
+
+
 def key(r):
     return (r['tool'], r['test'], int(r['size']), r['touch_hz'] != '0')
 
@@ -42,18 +77,20 @@ for r in runs:
 
 
 def gmean(v):
-    v = [x for x in v if x > 0 and not math.isnan(x)]
-    return math.exp(sum(map(math.log, v)) / len(v)) if v else float('nan')
+    """(geometric mean, number of ratios used); ratios of failed rows are NaN."""
+    v = [x for x in v if measured(x)]
+    return (math.exp(sum(map(math.log, v)) / len(v)) if v else float('nan'),
+            len(v))
 
 
 def ratio(k, a, b, metric='mib_s'):
     ra, rb = by.get(k + (a,)), by.get(k + (b,))
-    if not ra or not rb:
+    if not ra or not rb or ra.get('failed') or rb.get('failed'):
         return float('nan')
     x, y = num(ra, metric), num(rb, metric)
     if metric.startswith('lat'):
         x, y = y, x  # lower is better: the ratio says "times faster"
-    return x / y if y else float('nan')
+    return x / y
 
 
 groups = sorted({key(r) for r in runs},
@@ -61,7 +98,16 @@ groups = sorted({key(r) for r in runs},
 
 
 def fmt(x, nd=1):
-    return '-' if x is None or math.isnan(x) else f'{x:.{nd}f}'
+    return 'failed' if x is None or not math.isfinite(x) else f'{x:.{nd}f}'
+
+
+def cell(r, k, nd=1, unit=''):
+    """A table cell: the measurement, 'failed' for a failed row, '-' for none."""
+    if not r:
+        return '-'
+    if r.get('failed'):
+        return 'failed'
+    return fmt(num(r, k), nd) + unit
 
 
 # ---- CSV -------------------------------------------------------------------
@@ -87,14 +133,17 @@ perf_touch = [ratio(k, 'p2p', 'stock', 'lat_typ_us' if k[1].endswith('_lat') els
               for k in groups if k[0] == 'perftest' and k[3]]
 perf_all = [ratio(k, 'p2p', 'stock', 'lat_typ_us' if k[1].endswith('_lat') else 'mib_s')
             for k in groups if k[0] == 'perftest']
-mig_p2p = sum(int(num(r, 'migrations', 0)) for r in runs if r['case'] == 'p2p')
-mig_stock_touched = [r for r in runs if r['case'] == 'stock']
+ok_runs = [r for r in runs if not r.get('failed')]
+mig_p2p = sum(int(num(r, 'migrations', 0)) for r in ok_runs if r['case'] == 'p2p')
+mig_stock_touched = [r for r in ok_runs if r['case'] == 'stock']
 fault = num(fb, 'fault_ratio')
-X, X2, Y = gmean(eng_touch), gmean(perf_touch), gmean(eng_host)
+if not measured(fault):
+    fault = float('nan')
+(X, nX), (X2, nX2), (Y, nY) = gmean(eng_touch), gmean(perf_touch), gmean(eng_host)
+failed = [r for r in runs if r.get('failed')]
 summary = (f'p2p_vs_migrate={fmt(X, 2)} p2p_vs_migrate_perftest={fmt(X2, 2)} '
            f'p2p_vs_host={fmt(Y, 2)} fault_overhead={fmt(fault, 3)} '
-           f'migrations_p2p={mig_p2p}')
-failed = [r for r in runs if r.get('failed')]
+           f'migrations_p2p={mig_p2p} rows_failed={len(failed)}/{len(runs)}')
 
 # ---- Markdown ----------------------------------------------------------------
 md = []
@@ -130,15 +179,16 @@ def table(tool):
         fk = 'faults' if tool == 'engine' else 'hmm_p2p_walks'
         touch = 'yes' if k[3] else 'no'
         if lat:
-            cells = [fmt(num(c[n], m), 2) + ' us' for n in ('host', 'stock', 'p2p')]
+            cells = [cell(c[n], m, 2, ' us') for n in ('host', 'stock', 'p2p')]
             rate = '-'
         else:
-            cells = [fmt(num(c[n], m)) for n in ('host', 'stock', 'p2p')]
-            rate = ' / '.join(fmt(num(c[n], 'mpps'), 4) for n in ('host', 'stock', 'p2p'))
+            cells = [cell(c[n], m) for n in ('host', 'stock', 'p2p')]
+            rate = ' / '.join(cell(c[n], 'mpps', 4) for n in ('host', 'stock', 'p2p'))
         md.append(f'| {k[1]} | {k[2]} | {touch} | {cells[0]} | {cells[1]} | {cells[2]} | '
                   f'{fmt(ratio(k, "p2p", "stock", m), 2)} | {fmt(ratio(k, "p2p", "host", m), 2)} | {rate} | '
-                  f'{fmt(num(c["stock"], "migr_per_mib"), 1)} | {fmt(num(c["p2p"], "migr_per_mib"), 1)} | '
-                  f'{c["stock"].get(fk, "-")} / {c["p2p"].get(fk, "-")} |')
+                  f'{cell(c["stock"], "migr_per_mib", 1)} | {cell(c["p2p"], "migr_per_mib", 1)} | '
+                  f'{"failed" if c["stock"].get("failed") else c["stock"].get(fk, "-")} / '
+                  f'{"failed" if c["p2p"].get("failed") else c["p2p"].get(fk, "-")} |')
     md.append('')
 
 
@@ -148,16 +198,18 @@ md.append('## perftest over rdma_rxe (Debian\'s binaries, buffers in GPU memory 
 md.append('Latency rows (`*_lat`) give t_typical; their ratios are "times faster".\n')
 table('perftest')
 if failed:
-    md.append('Failed runs: ' + ', '.join(f'{r["test"]} {r["case"]} {r["size"]} touch={r["touch_hz"]}'
-                                          for r in failed) + '\n')
+    md.append(f'Failed rows ({len(failed)} of {len(runs)}), left out of every ratio, mean and sum: '
+              + ', '.join(f'{r["test"]} {r["case"]} {r["size"]} touch={r["touch_hz"]} ({r.get("reason", "failed")})'
+                          for r in failed) + '\n')
 md.append('## Summary\n')
-md.append(f'- engine under GPU touch, p2p/stock (geometric mean over sizes and directions): {fmt(X, 2)}')
-md.append(f'- engine without touch, p2p/host (geometric mean): {fmt(Y, 2)}')
-md.append(f'- perftest under GPU touch, p2p/stock (geometric mean): {fmt(X2, 2)}; '
-          f'lowest p2p/stock of any perftest row: {fmt(min([x for x in perf_all if not math.isnan(x)], default=float("nan")), 2)}')
+md.append(f'- engine under GPU touch, p2p/stock (geometric mean of {nX} ratios over sizes and directions): {fmt(X, 2)}')
+md.append(f'- engine without touch, p2p/host (geometric mean of {nY} ratios): {fmt(Y, 2)}')
+md.append(f'- perftest under GPU touch, p2p/stock (geometric mean of {nX2} ratios): {fmt(X2, 2)}; '
+          f'lowest p2p/stock of any perftest row: {fmt(min([x for x in perf_all if measured(x)], default=float("nan")), 2)}')
 md.append(f'- fault-path overhead on system RAM: {fmt(fault, 3)}')
-md.append(f'- pages migrated on the p2p path (engine + perftest): {mig_p2p}; '
-          f'on the stock path: {sum(int(num(r, "migrations", 0)) for r in mig_stock_touched)}\n')
+md.append(f'- pages migrated on the p2p path (engine + perftest, {sum(1 for r in ok_runs if r["case"] == "p2p")} rows): {mig_p2p}; '
+          f'on the stock path: {sum(int(num(r, "migrations", 0)) for r in mig_stock_touched)}')
+md.append(f'- rows that failed: {len(failed)} of {len(runs)} (the run fails above {MAX_FAILED_SHARE:.0%})\n')
 md.append('```')
 md.append(summary)
 md.append('```')
@@ -199,3 +251,7 @@ for dat, title in plots:
 gp.append('unset multiplot')
 with open(os.path.join(out, 'results.gp'), 'w') as f:
     f.write('\n'.join(gp) + '\n')
+if runs and len(failed) > MAX_FAILED_SHARE * len(runs):
+    print(f'report: {len(failed)} of {len(runs)} rows failed (more than {MAX_FAILED_SHARE:.0%})',
+          file=sys.stderr)
+    sys.exit(3)
