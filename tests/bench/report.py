@@ -219,36 +219,76 @@ with open(os.path.join(out, 'summary.txt'), 'w') as f:
     f.write(summary + '\n')
 
 # ---- gnuplot -------------------------------------------------------------------
-plots = []
-for tool, test, title in (('engine', 'engine_write', 'engine, write into the buffer'),
-                          ('perftest', 'ib_write_bw', 'perftest ib\\_write\\_bw over rxe')):
+# One panel per engine direction and per perftest tool (bandwidth, or
+# latency for the *_lat tools) against message size, host / stock / p2p
+# without and with GPU touch, and one panel of pages migrated per MiB.
+# Failed rows are gaps (NaN), never a point. Titles are plain text
+# (noenhanced: no subscripts from underscores).
+
+
+def size_label(n):
+    for unit, b in (('MiB', 1 << 20), ('KiB', 1 << 10)):
+        if n >= b and n % b == 0:
+            return f'{n // b} {unit}'
+    return f'{n} B'
+
+
+def value(r, k):
+    x = num(r, k) if r and not r.get('failed') else float('nan')
+    return 'NaN' if not math.isfinite(x) else repr(x)
+
+
+panels = []
+for tool, test in sorted({(k[0], k[1]) for k in groups},
+                         key=lambda t: (t[0] != 'engine', t[1])):
     sizes = sorted({k[2] for k in groups if k[0] == tool and k[1] == test})
-    if not sizes:
-        continue
+    lat = test.endswith('_lat')
+    m = 'lat_typ_us' if lat else 'mib_s'
     dat = os.path.join(out, f'{test}.dat')
     with open(dat, 'w') as f:
-        f.write('# size host stock p2p host_touch stock_touch p2p_touch (MiB/s)\n')
-        for s in sizes:
-            v = [num(by.get((tool, test, s, t, n), {}), 'mib_s')
-                 for t in (False, True) for n in ('host', 'stock', 'p2p')]
-            f.write(f'{s} ' + ' '.join('NaN' if math.isnan(x) else str(x) for x in v) + '\n')
-    plots.append((dat, title))
+        f.write(f'# size host stock p2p host_touch stock_touch p2p_touch ({m})\n')
+        for n in sizes:
+            f.write(f'{n} ' + ' '.join(value(by.get((tool, test, n, t, c)), m)
+                                      for t in (False, True)
+                                      for c in ('host', 'stock', 'p2p')) + '\n')
+    what = {'engine': 'engine', 'perftest': 'perftest over rxe'}[tool]
+    panels.append((dat, f'{what}: {test}', sizes,
+                   'latency (us, t_typical)' if lat else 'MiB/s'))
+mig = os.path.join(out, 'migrations.dat')
+with open(mig, 'w') as f:
+    f.write('# row stock stock_touch p2p p2p_touch (pages migrated per MiB moved)\n')
+    for tool, test, n in sorted({k[:3] for k in groups},
+                                key=lambda t: (t[0] != 'engine', t[1], t[2])):
+        f.write(f'"{test} {size_label(n)}" ' +
+                ' '.join(value(by.get((tool, test, n, t, c)), 'migr_per_mib')
+                         for c in ('stock', 'p2p') for t in (False, True)) + '\n')
+cols = 3
+rows = (len(panels) + 1 + cols - 1) // cols
 gp = ['if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {',
-      f'  set terminal pngcairo size {600 * max(len(plots), 1)},450',
+      f'  set terminal pngcairo noenhanced size {520 * cols},{400 * rows}',
       '} else {',
-      f'  set terminal png size {600 * max(len(plots), 1)},450',
+      f'  set terminal png noenhanced size {520 * cols},{400 * rows}',
       '}',
       f'set output "{os.path.join(out, "results.png")}"',
-      f'set multiplot layout 1,{max(len(plots), 1)}',
-      'set logscale xy', 'set xlabel "message size (bytes)"', 'set ylabel "MiB/s"',
-      'set key bottom right font ",8"', 'set grid']
-for dat, title in plots:
-    gp.append(f'set title "{title}"')
-    gp.append(f'plot "{dat}" u 1:2 w lp lc 1 dt 1 t "host", '
-              f'"" u 1:3 w lp lc 2 dt 1 t "stock", "" u 1:4 w lp lc 3 dt 1 t "p2p", '
-              f'"" u 1:5 w lp lc 1 dt 2 t "host, touch", "" u 1:6 w lp lc 2 dt 2 t "stock, touch", '
-              f'"" u 1:7 w lp lc 3 dt 2 t "p2p, touch"')
-gp.append('unset multiplot')
+      f'set multiplot layout {rows},{cols} title "hmm-p2p benchmark, kernel {kernel}"',
+      'set key outside bottom center horizontal font ",8"', 'set grid']
+for dat, title, sizes, ylabel in panels:
+    tics = ', '.join(f'"{size_label(n)}" {n}' for n in sizes)
+    gp += ['set logscale xy', f'set xtics ({tics})', 'set xlabel "message size"',
+           f'set ylabel "{ylabel}"', f'set title "{title}"',
+           f'set xrange [{sizes[0] / 2}:{sizes[-1] * 2}]',
+           f'plot "{dat}" u 1:2 w lp lc 1 dt 1 t "host", '
+           f'"" u 1:3 w lp lc 2 dt 1 t "stock", "" u 1:4 w lp lc 3 dt 1 t "p2p", '
+           f'"" u 1:5 w lp lc 1 dt 2 t "host, touch", "" u 1:6 w lp lc 2 dt 2 t "stock, touch", '
+           f'"" u 1:7 w lp lc 3 dt 2 t "p2p, touch"']
+gp += ['unset logscale', 'set xrange [*:*]', 'set xtics rotate by -45 font ",7"',
+       'unset xlabel', 'set ylabel "pages migrated per MiB"',
+       'set title "migrations (initial placement excluded)"',
+       'set style data histograms', 'set style histogram clustered gap 1',
+       'set style fill solid 0.8 border -1', 'set yrange [0:*]',
+       f'plot "{mig}" u 2:xtic(1) lc 2 t "stock", "" u 3 lc 4 t "stock, touch", '
+       '"" u 4 lc 3 t "p2p", "" u 5 lc 6 t "p2p, touch"',
+       'unset multiplot']
 with open(os.path.join(out, 'results.gp'), 'w') as f:
     f.write('\n'.join(gp) + '\n')
 if runs and len(failed) > MAX_FAILED_SHARE * len(runs):
