@@ -30,9 +30,10 @@
  * preemption off (an invalidation can race with one chunk, as it races
  * with the store in flight of the stock walk): the leading plain-memory
  * slots as soon as the first walk has them, which precede every slot that
- * can still fail (a failed pass leaves stored only answers below the
- * address that failed, as the stock walk does), everything else once the
- * pass is complete (publish()).
+ * can still fail (a pass that fails before its fault runs leaves stored
+ * only those, as the stock walk leaves stored only what precedes the
+ * address that failed), everything else once the pass is complete
+ * (publish()); the fault runs store what the stock walk stores.
  *
  * Every walk uses the caller's notifier_seq, so an invalidation between
  * them makes the next one (or the caller's mmu_interval_read_retry()) fail
@@ -394,10 +395,10 @@ settle_plain_slots(struct p2p_fault *f, unsigned long i, unsigned long n,
  * The leading plain slots are final as soon as the first walk has them:
  * they are stored at once, chunk by chunk, up to the first slot that needs
  * more work. Every slot that can still fail (a fault run) or wait (an
- * allocation, translation) lies after them, so a pass that fails later
- * leaves stored only answers below the address that failed, as the stock
- * walk does; everything after waits for publish(). A range of plain memory
- * (the common case) is done here.
+ * allocation, translation) lies after them, so a pass that fails before
+ * its fault runs leaves stored only answers below every slot that could
+ * fail, as the stock walk does; everything after waits for publish(). A
+ * range of plain memory (the common case) is done here.
  */
 static int store_plain_prefix(struct p2p_fault *f)
 {

@@ -181,8 +181,8 @@ TEST_TIMEOUT(odp_read_next_to_an_untouched_page, 300)
 }
 
 /*
- * A prefetch over [PROT_NONE page][GPU page][RAM page] fails (as stock) on
- * its first page. Like the stock walk, which stops at the address that
+ * A prefetch over [PROT_NONE page][GPU page][RAM page] (present, not yet
+ * mirrored) fails (as stock) on its first page. Like the stock walk, which stops at the address that
  * failed, it must leave nothing stored for the pages after it: a value
  * stored there long after the sequence check that licensed it can undo an
  * invalidation that came in between, and rxe trusts a valid slot without
@@ -210,6 +210,13 @@ TEST_TIMEOUT(failed_fault_stores_nothing_past_the_failure, 300)
 	mr = ibv_reg_mr(r.pd, buf, 3 * PG, ODP_ACCESS);
 	ASSERT_TRUE(mr);
 	ASSERT_EQ(mprotect(buf, PG, PROT_NONE), 0);
+	/*
+	 * Registration mirrored every present page; the RAM page must be
+	 * present but not mirrored: a new page, written by the CPU after the
+	 * invalidation that cleared its slot.
+	 */
+	ASSERT_EQ(madvise(buf + 2 * PG, PG, MADV_DONTNEED), 0);
+	fill_pages(buf + 2 * PG, 1, 62);
 
 	ret = prefetch_write_sync(&r, mr, buf, 3 * PG);
 	if (ret == -EOPNOTSUPP && !tap_expect_failed)
