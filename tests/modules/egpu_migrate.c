@@ -18,10 +18,10 @@
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/moduleparam.h>
-#include <linux/ptrace.h>
-#include <linux/sched/task_stack.h>
 #include <linux/overflow.h>
+#include <linux/ptrace.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
