@@ -191,7 +191,7 @@ static bool slot_satisfied(unsigned long out, unsigned long req)
  * The caller's array is a consumer's live mirror (ib_umem_odp's pfn list is
  * read under its own lock while we fault): only final answers go there,
  * each one a value hmm_range_fault() itself could store, or an alias, and
- * only from a pass whose notifier sequence still holds, in one tight loop
+ * only from a pass whose notifier sequence still holds, chunk by chunk
  * right after checking it (a store computed before an invalidation would
  * otherwise land after the consumer cleared the slot). out[] holds the
  * final answer of every slot that is not in todo (the fault runs answer
