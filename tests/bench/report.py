@@ -115,7 +115,7 @@ cols = ['tool', 'test', 'case', 'size', 'touch_hz', 'mib_s', 'mpps',
         'lat_typ_us', 'lat_avg_us', 'bytes', 'migrations', 'migr_per_mib',
         'to_dev', 'to_ram', 'faults', 'fault_pages', 'invalidations',
         'p2p_pages', 'hmm_p2p_walks', 'hmm_p2p_aliases', 'hmm_p2p_faulted',
-        'failed']
+        'failed', 'reason']
 with open(os.path.join(out, 'results.csv'), 'w', newline='') as f:
     w = csv.writer(f)
     w.writerow(cols)
