@@ -20,6 +20,17 @@
 
 #define NPAGES 8
 
+/* The consumer serving rxe with P2P on: every test here needs it. */
+static void rxe_p2p_or_skip(void)
+{
+	if (access(CONSUMER "enable", W_OK))
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
+	odp_or_skip();
+	consumer_set("devices", "rxe");
+	consumer_set("enable", "Y");
+}
+
 static int wait_open(int n, int seconds)
 {
 	int i, fd = -1;
@@ -68,12 +79,7 @@ TEST_TIMEOUT(teardown_while_an_odp_mr_holds_aliases, 300)
 	void *g, *p2pmem = MAP_FAILED;
 	bool torn = false;
 
-	if (access(CONSUMER "enable", W_OK))
-		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
-			    "mlx5_odp_p2p is not loaded");
-	odp_or_skip();
-	consumer_set("devices", "rxe");
-	consumer_set("enable", "Y");
+	rxe_p2p_or_skip();
 	rdma_setup(&r, NPAGES);
 	/* rxe's registration snapshot already takes the aliases. */
 	p0 = p2p_read(NULL);
@@ -141,12 +147,7 @@ TEST_TIMEOUT(odp_read_next_to_an_untouched_page, 300)
 	uint64_t moved;
 	size_t i;
 
-	if (access(CONSUMER "enable", W_OK))
-		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
-			    "mlx5_odp_p2p is not loaded");
-	odp_or_skip();
-	consumer_set("devices", "rxe");
-	consumer_set("enable", "Y");
+	rxe_p2p_or_skip();
 	rdma_setup(&r, n);
 	raw = mmap(NULL, 2 * pmd, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -182,8 +183,9 @@ TEST_TIMEOUT(odp_read_next_to_an_untouched_page, 300)
 
 /*
  * A prefetch over [PROT_NONE page][GPU page][RAM page] (present, not yet
- * mirrored) fails (as stock) on its first page. Like the stock walk, which stops at the address that
- * failed, it must leave nothing stored for the pages after it: a value
+ * mirrored) fails (as stock) on its first page. Like the stock walk, which
+ * stops at the address that failed, it must leave nothing stored for the
+ * pages after it: a value
  * stored there long after the sequence check that licensed it can undo an
  * invalidation that came in between, and rxe trusts a valid slot without
  * faulting (it would read and write a freed page). Seen from rxe: the next
@@ -197,12 +199,7 @@ TEST_TIMEOUT(failed_fault_stores_nothing_past_the_failure, 300)
 	struct ibv_mr *mr;
 	uint8_t *buf;
 
-	if (access(CONSUMER "enable", W_OK))
-		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
-			    "mlx5_odp_p2p is not loaded");
-	odp_or_skip();
-	consumer_set("devices", "rxe");
-	consumer_set("enable", "Y");
+	rxe_p2p_or_skip();
 	rdma_setup(&r, 1);
 	buf = map_pages(3);
 	fill_pages(buf, 3, 60);
@@ -266,13 +263,8 @@ TEST_TIMEOUT(write_after_mprotect_read_only_never_lands, 300)
 	int status;
 	void *g;
 
-	if (access(CONSUMER "enable", W_OK))
-		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
-			    "mlx5_odp_p2p is not loaded");
 	ASSERT_TRUE(out != NULL);
-	odp_or_skip();
-	consumer_set("devices", "rxe");
-	consumer_set("enable", "Y");
+	rxe_p2p_or_skip();
 	rdma_setup(&r, NPAGES);
 	p0 = p2p_read(NULL);
 	g = odp_gpu_buffer(&r, fd, NPAGES, 54, &mr);
@@ -314,12 +306,7 @@ TEST_TIMEOUT(fork_while_an_odp_mr_holds_aliases, 300)
 	pid_t pid;
 	void *g;
 
-	if (access(CONSUMER "enable", W_OK))
-		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
-			    "mlx5_odp_p2p is not loaded");
-	odp_or_skip();
-	consumer_set("devices", "rxe");
-	consumer_set("enable", "Y");
+	rxe_p2p_or_skip();
 	rdma_setup(&r, NPAGES);
 	g = odp_gpu_buffer(&r, fd, NPAGES, 57, &mr);
 	post(&r, IBV_WR_RDMA_READ, r.host, NPAGES * PG, (uintptr_t)g, mr->rkey,
@@ -367,12 +354,7 @@ TEST_TIMEOUT(munmap_part_of_an_odp_mr_mid_traffic, 300)
 	struct ibv_mr *mr;
 	uint8_t *g;
 
-	if (access(CONSUMER "enable", W_OK))
-		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
-			    "mlx5_odp_p2p is not loaded");
-	odp_or_skip();
-	consumer_set("devices", "rxe");
-	consumer_set("enable", "Y");
+	rxe_p2p_or_skip();
 	rdma_setup(&r, NPAGES);
 	g = odp_gpu_buffer(&r, fd, NPAGES, 59, &mr);
 	fill_pages(r.host, NPAGES, 60);
