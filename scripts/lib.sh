@@ -15,23 +15,39 @@ need_root() { [ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot, 
 # The package version, from its single source of truth.
 pkg_version() { sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf"; }
 
+# The kernels the rig boots and builds against, one "short abi root" line
+# each in kernels.conf's order: the build scripts/resolve-kernels chose from
+# the archive for that series (the tested build of kernels.conf where the
+# archive still has it), or kernels.conf's line before any root resolved it.
+kernels_table() {
+	local short abi where got
+	while read -r short abi where; do
+		case $short in '#'* | '') continue ;; esac
+		got=$(awk -v s="$short" '$4 == s { print $1, $2, $3; exit }' \
+			"$HMM_P2P_CACHE/kernels-$where.resolved" 2>/dev/null)
+		echo "${got:-$short $abi $where}"
+	done <"$TOP/scripts/kernels.conf"
+}
+
 # Kernel ABI name (uname -r) of a short version such as 7.3.4, from
-# kernels.conf, or of a built tier (older-api, debug: see build-kernel),
+# kernels_table, or of a built tier (older-api, debug: see build-kernel),
 # which lives in the trixie root.
 kernel_abi() {
 	if tier_series "$1" >/dev/null; then
 		tier_abi "$1"
 	else
-		awk -v v="$1" '$1 == v { print $2 }' "$TOP/scripts/kernels.conf"
+		kernels_table | awk -v v="$1" '$1 == v { print $2 }'
 	fi
 }
 kernel_root() {
 	if tier_series "$1" >/dev/null; then
 		echo trixie
 	else
-		awk -v v="$1" '$1 == v { print $3 }' "$TOP/scripts/kernels.conf"
+		kernels_table | awk -v v="$1" '$1 == v { print $3 }'
 	fi
 }
+# The bootable 7.x kernels (short names), the first is the default.
+vm_kernels() { kernels_table | awk '$1 ~ /^7\./ && $3 == "trixie" { print $1 }'; }
 
 # Run a command inside a cached root with the pseudo file systems it needs.
 # The mounts are private to this invocation (unshare) so nothing leaks on error.
