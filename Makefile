@@ -84,5 +84,5 @@ clang-format-check:
 	scripts/lint clang-format
 
 help:
-	@sed -n '3,17p' Makefile
+	@sed -n '3,15p' Makefile
 endif
