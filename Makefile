@@ -10,6 +10,7 @@
 #   make check-full           make check plus the built kernel tiers (builds
 #                             the 6.12 and debug 7.3 kernels on first use)
 #   make check-build          dkms build matrix over the Debian kernels
+#   make tool                 the status tool hmm-p2p(8) (tools/hmm-p2p)
 #   make sign                 sign the built modules with dkms's MOK key
 #   make checkpatch / make clang-format-check
 
@@ -24,7 +25,7 @@ PWD := $(shell pwd)
 # headers, e.g. gcc-14 for 7.x): avoids the "compiler differs" warning.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all modules tests clean sign demo check check-full check-build checkpatch \
+.PHONY: all modules tests tool clean sign demo check check-full check-build checkpatch \
 	clang-format-check install help
 
 all: modules
@@ -37,11 +38,15 @@ tests:
 	$(MAKE) -C tests/user
 	$(MAKE) -C tests/bench
 
+tool:
+	$(MAKE) -C tools/hmm-p2p
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
 	rm -rf compat/generated
 	$(MAKE) -C tests/user clean
 	$(MAKE) -C tests/bench clean
+	$(MAKE) -C tools/hmm-p2p clean
 
 install:
 	$(MAKE) -C $(KDIR) M=$(PWD) modules_install
@@ -79,5 +84,5 @@ clang-format-check:
 	scripts/lint clang-format
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,15p' Makefile
 endif

@@ -35,6 +35,7 @@
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
@@ -240,6 +241,9 @@ static LIST_HEAD(gpup2p_maps);
 static DEFINE_MUTEX(gpup2p_mutex);	/* maps, admin windows, refusals */
 static bool gpup2p_exiting;
 static bool gpup2p_said_idle;	/* the scan found no region last time */
+/* Why the module is idle, said once by the scan and by the state parameter. */
+#define GPUP2P_IDLE_REASON \
+	"no device-private memory yet (amdgpu with KFD SVM and xe with SVM create it when they bind)"
 static struct delayed_work gpup2p_scan_work;
 
 /*
@@ -657,7 +661,7 @@ static void gpup2p_scan(void)
 		gpup2p_try_region(r->start[i]);
 	/* One line for a machine without device memory, until some appears. */
 	if (!r->n && !READ_ONCE(gpup2p_said_idle))
-		pr_info("idle: no device-private memory yet (amdgpu with KFD SVM and xe with SVM create it when they bind)\n");
+		pr_info("idle: %s\n", GPUP2P_IDLE_REASON);
 	WRITE_ONCE(gpup2p_said_idle, !r->n);
 	if (r->overflow)
 		pr_warn_once("more than %d device-private regions: only the first are considered\n",
@@ -907,8 +911,41 @@ static struct kobject *gpup2p_kobj;
 
 /* ---- module ---------------------------------------------------------------------- */
 
+/* What the module does while not idle: said by the load line and by state. */
+static void gpup2p_describe(char *buf, size_t size)
+{
+	snprintf(buf, size,
+		 "looking for device-private pagemaps every %u ms (rules: amdgpu%s; layout verified for %s)",
+		 scan_ms, gpup2p_nr_aliases ? " + driver_rules" : "",
+		 GPUP2P_LAYOUT_VERIFIED);
+}
+
+/*
+ * "idle: <why>" once a scan found no device-private memory, else "active:
+ * ..."; /sys/kernel/hmm_p2p/providers/gpu-* shows what it provides.
+ */
+static int state_get(char *buf, const struct kernel_param *kp)
+{
+	char what[160];
+
+	if (READ_ONCE(gpup2p_said_idle))
+		return sysfs_emit(buf, "idle: %s\n", GPUP2P_IDLE_REASON);
+	gpup2p_describe(what, sizeof(what));
+	return sysfs_emit(buf, "active: %s\n", what);
+}
+
+static const struct kernel_param_ops state_ops = {
+	.set = hmm_p2p_param_set_readonly,
+	.get = state_get,
+};
+
+module_param_cb(state, &state_ops, NULL, 0444);
+MODULE_PARM_DESC(state,
+		 "Read-only: \"idle: <why>\" or \"active: ...\", as the kernel log says it");
+
 static int __init gpu_p2p_init(void)
 {
+	char what[160];
 	int ret;
 
 	ret = gpup2p_parse_driver_rules();
@@ -926,10 +963,9 @@ static int __init gpu_p2p_init(void)
 		goto err_kobj;
 	/* Long: a scan may evict a window's pages. */
 	queue_delayed_work(system_long_wq, &gpup2p_scan_work, 0);
-	pr_info("version %s on %s: looking for device-private pagemaps every %u ms (rules: amdgpu%s; layout verified for %s)\n",
-		HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, scan_ms,
-		gpup2p_nr_aliases ? " + driver_rules" : "",
-		GPUP2P_LAYOUT_VERIFIED);
+	gpup2p_describe(what, sizeof(what));
+	pr_info("version %s on %s: %s\n", HMM_P2P_VERSION,
+		HMM_P2P_KERNELRELEASE, what);
 	return 0;
 
 err_kobj:

@@ -26,9 +26,18 @@
 #include <linux/pci-p2pdma.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/sysfs.h>
 
-#include "hmm_p2p.h"
 #include "hmm_p2p_compat.h"
+#include "internal.h"
+
+/*
+ * The windows between init and fini, so that a provider's sysfs directory
+ * can say which BAR windows alias its pagemaps (the registry knows only the
+ * pagemaps; a provider may have a window per pagemap, as nouveau has).
+ */
+static LIST_HEAD(hmm_p2p_windows);
+static DEFINE_MUTEX(hmm_p2p_windows_lock);
 
 /* ---- registration ---------------------------------------------------------- */
 
@@ -153,6 +162,9 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 	win->bar_offset = bar_offset;
 	win->size = size;
 	win->alias_base_pfn = page_to_pfn(virt_to_page(win->kaddr));
+	mutex_lock(&hmm_p2p_windows_lock);
+	list_add_tail(&win->node, &hmm_p2p_windows);
+	mutex_unlock(&hmm_p2p_windows_lock);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_init);
@@ -310,6 +322,9 @@ void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win)
 {
 	if (!win || !win->kaddr)
 		return;
+	mutex_lock(&hmm_p2p_windows_lock);
+	list_del(&win->node);
+	mutex_unlock(&hmm_p2p_windows_lock);
 	if (win->private_base_pfn)
 		window_evict(win);
 	pci_free_p2pmem(win->pdev, win->kaddr, win->size);
@@ -335,11 +350,37 @@ int hmm_p2p_bar_window_attach(struct hmm_p2p_bar_window *win,
 		pr_err("bar window: pagemap does not match the window\n");
 		return -EINVAL;
 	}
-	win->private_base_pfn = PHYS_PFN(pgmap->range.start);
 	win->private_npages = range_len(&pgmap->range) >> PAGE_SHIFT;
+	/* Read by hmm_p2p_bar_windows_emit() without the provider's locks. */
+	WRITE_ONCE(win->private_base_pfn, PHYS_PFN(pgmap->range.start));
 	return 0;
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_attach);
+
+/*
+ * One line per window attached to a pagemap starting in [start, end) (pfns
+ * of a declared range): "<bar> <offset> <size>", offset and size in bytes,
+ * in hex. Under the registry's SRCU read section (sysfs); a window is in
+ * the list from init to fini.
+ */
+int hmm_p2p_bar_windows_emit(unsigned long start, unsigned long end,
+			     char *buf, int at)
+{
+	const struct hmm_p2p_bar_window *win;
+	unsigned long pfn;
+	int len = 0;
+
+	mutex_lock(&hmm_p2p_windows_lock);
+	list_for_each_entry(win, &hmm_p2p_windows, node) {
+		pfn = READ_ONCE(win->private_base_pfn);
+		if (pfn && pfn >= start && pfn < end)
+			len += sysfs_emit_at(buf, at + len, "%d %#llx %#zx\n",
+					     win->bar, win->bar_offset,
+					     win->size);
+	}
+	mutex_unlock(&hmm_p2p_windows_lock);
+	return len;
+}
 
 int hmm_p2p_bar_window_offset(const struct hmm_p2p_bar_window *win,
 			      struct page *page, u64 *offset)

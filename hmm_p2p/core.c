@@ -7,6 +7,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/sysfs.h>
 
 #include "hmm_p2p_compat.h"
 #include "hook.h"
@@ -30,10 +32,42 @@ static const char *kernel_unsupported_reason(void)
 	return NULL;
 }
 
+/*
+ * What the module offers, as its load line says it and the state parameter
+ * repeats it: one text, so that the two never disagree.
+ */
+static void describe_state(char *buf, size_t size)
+{
+	const char *hooks = hmm_p2p_hook_unsupported_reason();
+
+	snprintf(buf, size,
+		 "device-private P2P aliases %s, hook engine %s%s",
+		 hmm_p2p_enabled() ? "enabled" : "disabled (enable=N)",
+		 hooks ? "unavailable: " : "available", hooks ? hooks : "");
+}
+
+/* The module is loaded only when ready: "ready: <what the load line says>". */
+static int state_get(char *buf, const struct kernel_param *kp)
+{
+	char state[160];
+
+	describe_state(state, sizeof(state));
+	return sysfs_emit(buf, "ready: %s\n", state);
+}
+
+static const struct kernel_param_ops state_ops = {
+	.set = hmm_p2p_param_set_readonly,
+	.get = state_get,
+};
+
+module_param_cb(state, &state_ops, NULL, 0444);
+MODULE_PARM_DESC(state,
+		 "Read-only: \"ready: \" and what is enabled, as the load line says it");
+
 static int __init hmm_p2p_init(void)
 {
 	const char *why = kernel_unsupported_reason();
-	const char *hooks = hmm_p2p_hook_unsupported_reason();
+	char state[160];
 	int ret;
 
 	if (why) {
@@ -44,10 +78,9 @@ static int __init hmm_p2p_init(void)
 	ret = hmm_p2p_sysfs_init();
 	if (ret)
 		return ret;
-	pr_info("version %s ready on %s: device-private P2P aliases %s, hook engine %s%s\n",
-		HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE,
-		hmm_p2p_enabled() ? "enabled" : "disabled (enable=N)",
-		hooks ? "unavailable: " : "available", hooks ? hooks : "");
+	describe_state(state, sizeof(state));
+	pr_info("version %s ready on %s: %s\n", HMM_P2P_VERSION,
+		HMM_P2P_KERNELRELEASE, state);
 	return 0;
 }
 

@@ -32,6 +32,8 @@
 #ifndef HMM_P2P_H
 #define HMM_P2P_H
 
+#include <linux/errno.h>
+#include <linux/list.h>
 #include <linux/types.h>
 
 struct device;
@@ -167,6 +169,7 @@ struct hmm_p2p_bar_window {
 	unsigned long alias_base_pfn;
 	unsigned long private_base_pfn; /* 0 until a pagemap is attached */
 	unsigned long private_npages;	/* pages of the attached pagemap */
+	struct list_head node;		/* hmm_p2p's windows, for sysfs */
 };
 
 /*
@@ -213,5 +216,18 @@ enum hmm_p2p_counter {
 
 u64 hmm_p2p_counter_read(struct hmm_p2p_provider *prov,
 			 enum hmm_p2p_counter c);
+
+struct kernel_param;
+
+/*
+ * The .set of a read-only module parameter (mode 0444, such as each
+ * module's "state"): without one, "modprobe <module> state=x" would call a
+ * NULL .set. The kernel logs the one line "`x' invalid for parameter".
+ */
+static inline int hmm_p2p_param_set_readonly(const char *val,
+					     const struct kernel_param *kp)
+{
+	return -EINVAL;
+}
 
 #endif /* HMM_P2P_H */

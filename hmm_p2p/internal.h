@@ -62,6 +62,13 @@ void hmm_p2p_translate_end(int idx);
 const struct hmm_p2p_pfn_range *
 hmm_p2p_snapshot_find(const struct hmm_p2p_snapshot *s, unsigned long pfn);
 void hmm_p2p_registry_exit(void);
+/* For sysfs: pages of @prov's declared pagemaps; its windows, one a line. */
+unsigned long hmm_p2p_provider_declared_pages(struct hmm_p2p_provider *prov);
+int hmm_p2p_provider_emit_windows(struct hmm_p2p_provider *prov, char *buf);
+
+/* bar_window.c: the windows attached in [start, end) (pfns), emitted at @at. */
+int hmm_p2p_bar_windows_emit(unsigned long start, unsigned long end,
+			     char *buf, int at);
 
 /* fault.c */
 bool hmm_p2p_enabled(void);

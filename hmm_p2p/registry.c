@@ -423,6 +423,46 @@ void hmm_p2p_provider_remove_pagemap(struct hmm_p2p_provider *prov,
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_provider_remove_pagemap);
 
+/* ---- sysfs ----------------------------------------------------------------- */
+
+/*
+ * Both read the current snapshot, not the provider's pagemap list: the
+ * registry's lock is held while a provider's sysfs directory is created
+ * (and removed again if that fails, which waits for its readers), so a
+ * reader must not take it. The snapshot's ranges are copies; nothing they
+ * point to is dereferenced.
+ */
+unsigned long hmm_p2p_provider_declared_pages(struct hmm_p2p_provider *prov)
+{
+	const struct hmm_p2p_snapshot *s;
+	unsigned long pages = 0;
+	unsigned int i;
+	int idx;
+
+	s = hmm_p2p_translate_begin(&idx);
+	for (i = 0; s && i < s->nr_ranges; i++)
+		if (s->ranges[i].prov == prov)
+			pages += s->ranges[i].end - s->ranges[i].start;
+	hmm_p2p_translate_end(idx);
+	return pages;
+}
+
+int hmm_p2p_provider_emit_windows(struct hmm_p2p_provider *prov, char *buf)
+{
+	const struct hmm_p2p_snapshot *s;
+	unsigned int i;
+	int idx, len = 0;
+
+	s = hmm_p2p_translate_begin(&idx);
+	for (i = 0; s && i < s->nr_ranges; i++)
+		if (s->ranges[i].prov == prov)
+			len += hmm_p2p_bar_windows_emit(s->ranges[i].start,
+							s->ranges[i].end, buf,
+							len);
+	hmm_p2p_translate_end(idx);
+	return len;
+}
+
 /* Module exit: every provider has unregistered (they depend on us). */
 void hmm_p2p_registry_exit(void)
 {

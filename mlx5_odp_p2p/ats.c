@@ -41,6 +41,7 @@
 #include <rdma/ib_umem_odp.h>
 #include <rdma/ib_verbs.h>
 
+#include "hmm_p2p.h"
 #include "hmm_p2p_compat.h"
 #include "hook.h"
 #include "internal.h"
@@ -64,6 +65,7 @@ static int counter_get(char *buf, const struct kernel_param *kp)
 }
 
 static const struct kernel_param_ops counter_ops = {
+	.set = hmm_p2p_param_set_readonly,	/* no NULL .set at modprobe */
 	.get = counter_get,
 };
 

@@ -392,10 +392,49 @@ static const char *odp_layout(void)
 #endif
 }
 
+/*
+ * "active" or "idle" and why, for a loaded module (its layout is known): the
+ * load line and the state parameter both say it from here. devices and
+ * enable are read as they are now (the parameter's read holds the module's
+ * parameter lock, which their writers hold too).
+ */
+static const char *describe_state(char *buf, size_t size)
+{
+	if (!ODP_P2P_SUPPORTED) {
+		snprintf(buf, size,
+			 "ODP layout %s; P2P for this layout is not implemented",
+			 odp_layout());
+		return "idle";
+	}
+	snprintf(buf, size, "ODP layout %s; devices=%s%s%s", odp_layout(),
+		 devices, READ_ONCE(enable) ? "" : " (disabled: enable=N)",
+		 odp_ats_requested() ? "; ats=Y" : "");
+	return "active";
+}
+
+static int state_get(char *buf, const struct kernel_param *kp)
+{
+	char why[192];
+	const char *state = describe_state(why, sizeof(why));
+
+	return sysfs_emit(buf, "%s: %s\n", state, why);
+}
+
+static const struct kernel_param_ops state_ops = {
+	.set = hmm_p2p_param_set_readonly,
+	.get = state_get,
+};
+
+module_param_cb(state, &state_ops, NULL, 0444);
+MODULE_PARM_DESC(state,
+		 "Read-only: \"active: ...\" or \"idle: <why>\", as the load line says it");
+
 static int __init mlx5_odp_p2p_init(void)
 {
 	const char *layout = odp_layout();
 	const char *hooks_why = hmm_p2p_hook_unsupported_reason();
+	const char *state;
+	char why[192];
 	int ret;
 
 	if (!layout) {
@@ -415,8 +454,9 @@ static int __init mlx5_odp_p2p_init(void)
 		return -EOPNOTSUPP;
 	}
 	if (!ODP_P2P_SUPPORTED) {
-		pr_info("version %s idle on %s: ODP layout %s; P2P for this layout is not implemented\n",
-			HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, layout);
+		state = describe_state(why, sizeof(why));
+		pr_info("version %s %s on %s: %s\n", HMM_P2P_VERSION, state,
+			HMM_P2P_KERNELRELEASE, why);
 		return 0;
 	}
 	ret = hooks_install();
@@ -429,10 +469,9 @@ static int __init mlx5_odp_p2p_init(void)
 			return ret;
 		}
 	}
-	pr_info("version %s active on %s: ODP layout %s; devices=%s%s%s\n",
-		HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, layout, devices,
-		enable ? "" : " (disabled: enable=N)",
-		odp_ats_requested() ? "; ats=Y" : "");
+	state = describe_state(why, sizeof(why));
+	pr_info("version %s %s on %s: %s\n", HMM_P2P_VERSION, state,
+		HMM_P2P_KERNELRELEASE, why);
 	return 0;
 }
 

@@ -36,6 +36,7 @@
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/pci.h>
@@ -43,6 +44,7 @@
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/suspend.h>
+#include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
 #include <drm/drm_device.h>
@@ -624,25 +626,60 @@ static int nvp2p_attach_bound(struct device *dev, void *data)
 	return 0;
 }
 
+/*
+ * Why this module stays idle on this kernel, or NULL: the load line and the
+ * state parameter both say it from here.
+ */
+#define NVP2P_IDLE_NO_SVM \
+	"nouveau has no device memory in this kernel (CONFIG_DRM_NOUVEAU_SVM is not set)"
+#define NVP2P_IDLE_UNVERIFIED \
+	"nouveau's layout is verified for kernels " NVP2P_LAYOUT_VERIFIED_SERIES " only"
+#define NVP2P_IDLE_CONFIG \
+	"this kernel's configuration changes the type sizes nouveau's layout was verified with " \
+	"(Debian's " NVP2P_LAYOUT_SERIES " configuration)"
+
+static const char *nvp2p_idle_reason(void)
+{
+	if (!IS_ENABLED(CONFIG_DRM_NOUVEAU_SVM))
+		return NVP2P_IDLE_NO_SVM;
+	if (!NVP2P_LAYOUT_KNOWN)
+		return NVP2P_IDLE_UNVERIFIED;
+	if (!nvp2p_layout_matches())
+		return NVP2P_IDLE_CONFIG;
+	return NULL;
+}
+
+#define NVP2P_PROVIDING \
+	"providing for nouveau device memory (layout verified for " \
+	NVP2P_LAYOUT_SERIES ")"
+
+/* "idle: <why>" or what the load line says when it provides. */
+static int state_get(char *buf, const struct kernel_param *kp)
+{
+	const char *why = nvp2p_idle_reason();
+
+	if (why)
+		return sysfs_emit(buf, "idle: %s\n", why);
+	return sysfs_emit(buf, "%s\n", NVP2P_PROVIDING);
+}
+
+static const struct kernel_param_ops state_ops = {
+	.set = hmm_p2p_param_set_readonly,
+	.get = state_get,
+};
+
+module_param_cb(state, &state_ops, NULL, 0444);
+MODULE_PARM_DESC(state,
+		 "Read-only: \"idle: <why>\" or \"providing ...\", as the load line says it");
+
 static int __init nouveau_p2p_init(void)
 {
+	const char *why = nvp2p_idle_reason();
 	int ret;
 
-	if (!IS_ENABLED(CONFIG_DRM_NOUVEAU_SVM)) {
-		pr_info("version %s idle on %s: nouveau has no device memory in this kernel (CONFIG_DRM_NOUVEAU_SVM is not set)\n",
-			HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE);
-		return 0;
-	}
-	if (!NVP2P_LAYOUT_KNOWN) {
-		pr_info("version %s idle on %s: nouveau's layout is verified for kernels %s only\n",
-			HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE,
-			NVP2P_LAYOUT_VERIFIED_SERIES);
-		return 0;
-	}
-	if (!nvp2p_layout_matches()) {
-		pr_info("version %s idle on %s: this kernel's configuration changes the type sizes nouveau's layout was verified with (Debian's %s configuration)\n",
-			HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE,
-			NVP2P_LAYOUT_SERIES);
+	if (why) {
+		pr_info("version %s idle on %s: %s\n", HMM_P2P_VERSION,
+			HMM_P2P_KERNELRELEASE, why);
 		return 0;
 	}
 
@@ -656,8 +693,8 @@ static int __init nouveau_p2p_init(void)
 	}
 	nvp2p_active = true;
 	bus_for_each_dev(&pci_bus_type, NULL, NULL, nvp2p_attach_bound);
-	pr_info("version %s on %s: providing for nouveau device memory (layout verified for %s)\n",
-		HMM_P2P_VERSION, HMM_P2P_KERNELRELEASE, NVP2P_LAYOUT_SERIES);
+	pr_info("version %s on %s: %s\n", HMM_P2P_VERSION,
+		HMM_P2P_KERNELRELEASE, NVP2P_PROVIDING);
 	return 0;
 }
 
