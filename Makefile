@@ -37,6 +37,7 @@ tests:
 	$(MAKE) -C $(KDIR) M=$(PWD) HMM_P2P_TESTS=1 modules
 	$(MAKE) -C tests/user
 	$(MAKE) -C tests/bench
+	$(MAKE) -C tools/hmm-p2p
 
 tool:
 	$(MAKE) -C tools/hmm-p2p
