@@ -12,6 +12,9 @@
 #   make check-build          dkms build matrix over the Debian kernels
 #   make tool                 the status tool hmm-p2p(8) (tools/hmm-p2p)
 #   make sign                 sign the built modules with dkms's MOK key
+#   make dkms-install         copy the module sources to /usr/src/hmm-p2p-<version>,
+#                             dkms add + install (make dkms-uninstall undoes it)
+#   make deb                  Debian packages, built in the rig's trixie root
 #   make checkpatch / make clang-format-check
 
 ifneq ($(KBUILD_EXTMOD),)
@@ -26,7 +29,18 @@ PWD := $(shell pwd)
 MAKEFLAGS += --no-print-directory
 
 .PHONY: all modules tests tool clean sign demo check check-full check-build checkpatch \
-	clang-format-check install help
+	clang-format-check install help dkms-source dkms-install dkms-uninstall deb
+
+# The version, kept in one place: dkms.conf.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+
+# What dkms needs to build the modules, and nothing else (no tests, no build
+# output): the tree under /usr/src/hmm-p2p-$(VERSION), for dkms-install and
+# for the Debian package (debian/rules runs dkms-source).
+DKMS_SOURCES = dkms.conf Makefile Kbuild compat/ofed-ib-core $(sort $(wildcard compat/*.[ch] \
+	compat/probes/*.c hmm_p2p/*.[ch] gpu_p2p/*.[ch] nouveau_p2p/*.[ch] \
+	mlx5_odp_p2p/*.[ch]))
+DKMS_SRCDIR = $(DESTDIR)/usr/src/hmm-p2p-$(VERSION)
 
 all: modules
 
@@ -45,9 +59,9 @@ tool:
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
 	rm -rf compat/generated
-	$(MAKE) -C tests/user clean
-	$(MAKE) -C tests/bench clean
-	$(MAKE) -C tools/hmm-p2p clean
+	if [ -d tests/user ]; then $(MAKE) -C tests/user clean; fi
+	if [ -d tests/bench ]; then $(MAKE) -C tests/bench clean; fi
+	if [ -d tools/hmm-p2p ]; then $(MAKE) -C tools/hmm-p2p clean; fi
 
 install:
 	$(MAKE) -C $(KDIR) M=$(PWD) modules_install
@@ -65,6 +79,26 @@ sign: modules
 		echo "  SIGN    $$m"; \
 		"$(SIGN_FILE)" sha256 "$(mok_signing_key)" "$(mok_certificate)" "$$m" || exit 1; \
 	done
+
+dkms-source:
+	for f in $(DKMS_SOURCES); do install -D -m 644 $$f $(DKMS_SRCDIR)/$$f || exit 1; done
+
+# As root, with dkms and the headers of the running kernel installed. dkms
+# builds for the running kernel here, and for each kernel installed later
+# (AUTOINSTALL); "dkms install hmm-p2p/$(VERSION) -k <kernel>" for others.
+dkms-install:
+	@if [ -e /var/lib/dkms/hmm-p2p/$(VERSION) ] || [ -e /usr/src/hmm-p2p-$(VERSION) ]; then \
+		echo "hmm-p2p $(VERSION) is already in dkms or /usr/src: make dkms-uninstall first"; exit 1; fi
+	$(MAKE) dkms-source DESTDIR=
+	dkms add hmm-p2p/$(VERSION)
+	dkms install hmm-p2p/$(VERSION)
+
+dkms-uninstall:
+	if [ -e /var/lib/dkms/hmm-p2p/$(VERSION) ]; then dkms remove hmm-p2p/$(VERSION) --all; fi
+	rm -rf /usr/src/hmm-p2p-$(VERSION)
+
+deb:
+	scripts/build-deb
 
 demo:
 	scripts/demo
@@ -85,5 +119,5 @@ clang-format-check:
 	scripts/lint clang-format
 
 help:
-	@sed -n '3,15p' Makefile
+	@sed -n '3,18p' Makefile
 endif
