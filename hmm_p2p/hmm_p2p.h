@@ -159,6 +159,9 @@ int hmm_p2p_range_fault_unlocked_timeout(struct hmm_range *range,
  * The helper registers the BAR window as P2PDMA memory, reserves all of it
  * for the provider (so the p2pmem sysfs allocator cannot hand it out), and
  * translates device-private page -> window offset -> P2PDMA page.
+ * From hmm_p2p_bar_window_init() to hmm_p2p_bar_window_fini() the window is
+ * on hmm_p2p's list of windows (sysfs reads it): it must not be copied,
+ * moved, initialised again or freed before fini.
  */
 struct hmm_p2p_bar_window {
 	struct pci_dev *pdev;
@@ -222,7 +225,9 @@ struct kernel_param;
 /*
  * The .set of a read-only module parameter (mode 0444, such as each
  * module's "state"): without one, "modprobe <module> state=x" would call a
- * NULL .set. The kernel logs the one line "`x' invalid for parameter".
+ * NULL .set (kernel/params.c parse_one() calls it unchecked). With this the
+ * load fails with -EINVAL and the kernel's one line "`x' invalid for
+ * parameter".
  */
 static inline int hmm_p2p_param_set_readonly(const char *val,
 					     const struct kernel_param *kp)

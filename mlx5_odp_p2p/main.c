@@ -93,12 +93,18 @@ static int parse_devices(const char *val, unsigned long *mask)
 /* On -EINVAL the kernel logs the one line: "`val' invalid for parameter". */
 static int devices_set(const char *val, const struct kernel_param *kp)
 {
+	char buf[sizeof(devices)];
 	unsigned long mask;
 	int ret;
 
 	if (parse_devices(val, &mask))
 		return -EINVAL;
-	ret = param_set_copystring(val, kp);
+	/*
+	 * Stored trimmed: "echo rxe > devices" hands over "rxe\n", which would
+	 * break the one-line state text (and the load line) in two.
+	 */
+	strscpy(buf, val, sizeof(buf));
+	ret = param_set_copystring(strim(buf), kp);
 	if (!ret)
 		WRITE_ONCE(selected_drivers, mask);
 	return ret;

@@ -19,6 +19,8 @@
 #include <linux/module.h>
 #include <linux/sched.h>
 
+#include "hmm_p2p.h"
+
 /*
  * gen_pool_add_owner(), from pci_p2pdma_add_resource(): when it fails, the
  * latter frees its pagemap but leaves the devres action that
@@ -44,6 +46,7 @@ static int shielded_get(char *buf, const struct kernel_param *kp)
 }
 
 static const struct kernel_param_ops shielded_ops = {
+	.set = hmm_p2p_param_set_readonly,	/* no NULL .set at insmod */
 	.get = shielded_get,
 };
 
