@@ -220,6 +220,18 @@ enum hmm_p2p_counter {
 u64 hmm_p2p_counter_read(struct hmm_p2p_provider *prov,
 			 enum hmm_p2p_counter c);
 
+/*
+ * What can go P2P now, as one line for a consumer's state and load line:
+ * how many providers are registered ("no provider registered" when none),
+ * and the device-private memory (iomem regions of type
+ * IORES_DESC_DEVICE_PRIVATE_MEMORY) no provider declared, whose pages
+ * migrate as without hmm-p2p. Returns true when some provider is
+ * registered. May sleep.
+ */
+bool hmm_p2p_describe_reach(char *buf, size_t size);
+/* Room for a module's state line with hmm_p2p_describe_reach()'s text. */
+#define HMM_P2P_STATE_LEN 384
+
 struct kernel_param;
 
 /*

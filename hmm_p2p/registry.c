@@ -22,6 +22,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ioport.h>
 #include <linux/memremap.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -344,12 +345,14 @@ EXPORT_SYMBOL_GPL(hmm_p2p_register_provider);
 
 void hmm_p2p_unregister_provider(struct hmm_p2p_provider *prov)
 {
+	bool last;
+
 	if (IS_ERR_OR_NULL(prov))
 		return;
 
 	mutex_lock(&hmm_p2p_lock);
 	list_del(&prov->node);
-	hmm_p2p_nr_providers--;
+	last = !--hmm_p2p_nr_providers;
 	/*
 	 * Small allocation on a path that must not fail. Waits for the
 	 * translations that could see @prov (never for a fault).
@@ -357,10 +360,91 @@ void hmm_p2p_unregister_provider(struct hmm_p2p_provider *prov)
 	snapshot_publish(snapshot_build(GFP_KERNEL | __GFP_NOFAIL), true);
 	mutex_unlock(&hmm_p2p_lock);
 
-	pr_info("provider %s unregistered\n", prov->name);
+	pr_info("provider %s unregistered%s\n", prov->name,
+		last ? "; no provider left: pages in device memory migrate as without hmm-p2p" :
+		       "");
 	hmm_p2p_sysfs_put_provider(prov);
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_unregister_provider);
+
+/* ---- what can go P2P ----------------------------------------------------- */
+
+#define REACH_SHOWN 2
+
+/* Device-private regions no declared pagemap overlaps (the first few). */
+struct reach_regions {
+	const struct hmm_p2p_snapshot *snap;
+	u64 start[REACH_SHOWN], end[REACH_SHOWN];
+	unsigned int n;
+};
+
+static bool snapshot_overlaps(const struct hmm_p2p_snapshot *s,
+			      unsigned long start, unsigned long end)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->nr_ranges; i++)
+		if (s->ranges[i].start < end && start < s->ranges[i].end)
+			return true;
+	return false;
+}
+
+/* Under the resource lock (no sleeping): note @res if nothing declares it. */
+static int reach_collect(struct resource *res, void *arg)
+{
+	struct reach_regions *r = arg;
+
+	if (snapshot_overlaps(r->snap, PHYS_PFN(res->start),
+			      PHYS_PFN(res->end) + 1))
+		return 0;
+	if (r->n < REACH_SHOWN) {
+		r->start[r->n] = res->start;
+		r->end[r->n] = res->end;
+	}
+	r->n++;
+	return 0;
+}
+
+/*
+ * A user whose GPU no provider serves sees it here, in the consumer's state
+ * and load line, rather than guessing from a counter that stays at zero.
+ * The regions come from the iomem tree (the name of the device that
+ * requested each is in /proc/iomem; the walk hands out no name).
+ */
+bool hmm_p2p_describe_reach(char *buf, size_t size)
+{
+	struct reach_regions r = { };
+	unsigned int nr, i;
+	size_t len;
+
+	mutex_lock(&hmm_p2p_lock);
+	nr = hmm_p2p_nr_providers;
+	r.snap = rcu_dereference_protected(hmm_p2p_snap,
+					   lockdep_is_held(&hmm_p2p_lock));
+	walk_iomem_res_desc(IORES_DESC_DEVICE_PRIVATE_MEMORY, IORESOURCE_MEM,
+			    0, U64_MAX, &r, reach_collect);
+	mutex_unlock(&hmm_p2p_lock);
+
+	if (nr)
+		len = scnprintf(buf, size, "%u provider%s registered", nr,
+				nr == 1 ? "" : "s");
+	else
+		len = scnprintf(buf, size,
+				"no provider registered: pages in device memory migrate as without hmm-p2p");
+	if (!r.n)
+		return nr;
+	len += scnprintf(buf + len, size - len,
+			 "; device-private memory no provider serves:");
+	for (i = 0; i < min_t(unsigned int, r.n, REACH_SHOWN); i++)
+		len += scnprintf(buf + len, size - len, " [mem %#llx-%#llx]",
+				 r.start[i], r.end[i]);
+	if (r.n > REACH_SHOWN)
+		len += scnprintf(buf + len, size - len, " and %u more",
+				 r.n - REACH_SHOWN);
+	scnprintf(buf + len, size - len, " (see /proc/iomem)");
+	return nr;
+}
+EXPORT_SYMBOL_GPL(hmm_p2p_describe_reach);
 
 int hmm_p2p_provider_add_pagemap(struct hmm_p2p_provider *prov,
 				 struct dev_pagemap *pgmap)

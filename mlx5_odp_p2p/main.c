@@ -412,15 +412,19 @@ static const char *describe_state(char *buf, size_t size)
 			 odp_layout());
 		return "idle";
 	}
-	snprintf(buf, size, "ODP layout %s; devices=%s%s%s", odp_layout(),
-		 devices, READ_ONCE(enable) ? "" : " (disabled: enable=N)",
-		 odp_ats_requested() ? "; ats=Y" : "");
+	size_t len;
+
+	len = scnprintf(buf, size, "ODP layout %s; devices=%s%s%s; ",
+			odp_layout(), devices,
+			READ_ONCE(enable) ? "" : " (disabled: enable=N)",
+			odp_ats_requested() ? "; ats=Y" : "");
+	hmm_p2p_describe_reach(buf + len, size - len);
 	return "active";
 }
 
 static int state_get(char *buf, const struct kernel_param *kp)
 {
-	char why[192];
+	char why[HMM_P2P_STATE_LEN];
 	const char *state = describe_state(why, sizeof(why));
 
 	return sysfs_emit(buf, "%s: %s\n", state, why);
@@ -440,7 +444,7 @@ static int __init mlx5_odp_p2p_init(void)
 	const char *layout = odp_layout();
 	const char *hooks_why = hmm_p2p_hook_unsupported_reason();
 	const char *state;
-	char why[192];
+	char why[HMM_P2P_STATE_LEN];
 	int ret;
 
 	if (!layout) {
