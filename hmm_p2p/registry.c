@@ -23,10 +23,12 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ioport.h>
+#include <linux/math.h>
 #include <linux/memremap.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/srcu.h>
@@ -369,13 +371,11 @@ EXPORT_SYMBOL_GPL(hmm_p2p_unregister_provider);
 
 /* ---- what can go P2P ----------------------------------------------------- */
 
-#define REACH_SHOWN 2
-
-/* Device-private regions no declared pagemap overlaps (the first few). */
+/* Device-private regions no declared pagemap overlaps: how many, how big. */
 struct reach_regions {
 	const struct hmm_p2p_snapshot *snap;
-	u64 start[REACH_SHOWN], end[REACH_SHOWN];
 	unsigned int n;
+	u64 bytes;
 };
 
 static bool snapshot_overlaps(const struct hmm_p2p_snapshot *s,
@@ -389,7 +389,10 @@ static bool snapshot_overlaps(const struct hmm_p2p_snapshot *s,
 	return false;
 }
 
-/* Under the resource lock (no sleeping): note @res if nothing declares it. */
+/*
+ * @res is the walk's copy (the resource lock is not held): count it if no
+ * declared range overlaps it. A region declared in part counts as served.
+ */
 static int reach_collect(struct resource *res, void *arg)
 {
 	struct reach_regions *r = arg;
@@ -397,33 +400,32 @@ static int reach_collect(struct resource *res, void *arg)
 	if (snapshot_overlaps(r->snap, PHYS_PFN(res->start),
 			      PHYS_PFN(res->end) + 1))
 		return 0;
-	if (r->n < REACH_SHOWN) {
-		r->start[r->n] = res->start;
-		r->end[r->n] = res->end;
-	}
 	r->n++;
+	r->bytes += resource_size(res);
 	return 0;
 }
 
 /*
  * A user whose GPU no provider serves sees it here, in the consumer's state
  * and load line, rather than guessing from a counter that stays at zero.
- * The regions come from the iomem tree (the name of the device that
- * requested each is in /proc/iomem; the walk hands out no name).
+ * The state is world-readable: it gives a count and a size, not the
+ * regions' physical addresses, which /proc/iomem shows (with the device
+ * each belongs to) to root only. Read in a translation section, like the
+ * fault path: a reader never waits for a writer, nor a writer for it
+ * longer than the walk of the iomem tree.
  */
 bool hmm_p2p_describe_reach(char *buf, size_t size)
 {
 	struct reach_regions r = { };
-	unsigned int nr, i;
+	unsigned int nr;
 	size_t len;
+	int idx;
 
-	mutex_lock(&hmm_p2p_lock);
-	nr = hmm_p2p_nr_providers;
-	r.snap = rcu_dereference_protected(hmm_p2p_snap,
-					   lockdep_is_held(&hmm_p2p_lock));
+	r.snap = hmm_p2p_translate_begin(&idx);
+	nr = r.snap ? r.snap->nr_providers : 0;
 	walk_iomem_res_desc(IORES_DESC_DEVICE_PRIVATE_MEMORY, IORESOURCE_MEM,
 			    0, U64_MAX, &r, reach_collect);
-	mutex_unlock(&hmm_p2p_lock);
+	hmm_p2p_translate_end(idx);
 
 	if (nr)
 		len = scnprintf(buf, size, "%u provider%s registered", nr,
@@ -431,17 +433,11 @@ bool hmm_p2p_describe_reach(char *buf, size_t size)
 	else
 		len = scnprintf(buf, size,
 				"no provider registered: pages in device memory migrate as without hmm-p2p");
-	if (!r.n)
-		return nr;
-	len += scnprintf(buf + len, size - len,
-			 "; device-private memory no provider serves:");
-	for (i = 0; i < min_t(unsigned int, r.n, REACH_SHOWN); i++)
-		len += scnprintf(buf + len, size - len, " [mem %#llx-%#llx]",
-				 r.start[i], r.end[i]);
-	if (r.n > REACH_SHOWN)
-		len += scnprintf(buf + len, size - len, " and %u more",
-				 r.n - REACH_SHOWN);
-	scnprintf(buf + len, size - len, " (see /proc/iomem)");
+	if (r.n)
+		scnprintf(buf + len, size - len,
+			  "; device-private memory no provider serves: %u region%s, %llu MiB (/proc/iomem names their devices)",
+			  r.n, r.n == 1 ? "" : "s",
+			  DIV_ROUND_UP_ULL(r.bytes, SZ_1M));
 	return nr;
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_describe_reach);

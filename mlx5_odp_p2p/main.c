@@ -406,14 +406,14 @@ static const char *odp_layout(void)
  */
 static const char *describe_state(char *buf, size_t size)
 {
+	size_t len;
+
 	if (!ODP_P2P_SUPPORTED) {
 		snprintf(buf, size,
 			 "ODP layout %s; P2P for this layout is not implemented",
 			 odp_layout());
 		return "idle";
 	}
-	size_t len;
-
 	len = scnprintf(buf, size, "ODP layout %s; devices=%s%s%s; ",
 			odp_layout(), devices,
 			READ_ONCE(enable) ? "" : " (disabled: enable=N)",
