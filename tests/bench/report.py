@@ -29,7 +29,8 @@ with open(raw) as f:
             rows.append(kv)
 
 # The fault-path figure is the run with the median ratio (run-bench makes
-# several runs: one alone moves by about 5% with the host's noise).
+# several runs: one alone moves with the host's noise and with the vCPU it
+# lands on, docs/benchmarks.md).
 fb_runs = [r for r in rows if r.get('tool') == 'faultbench']
 
 
