@@ -75,9 +75,14 @@ static int __init hmm_p2p_init(void)
 		       HMM_P2P_KERNELRELEASE, why);
 		return -EOPNOTSUPP;
 	}
-	ret = hmm_p2p_sysfs_init();
+	ret = hmm_p2p_walk_pool_init();
 	if (ret)
 		return ret;
+	ret = hmm_p2p_sysfs_init();
+	if (ret) {
+		hmm_p2p_walk_pool_exit();
+		return ret;
+	}
 	describe_state(state, sizeof(state));
 	pr_info("version %s ready on %s: %s\n", HMM_P2P_VERSION,
 		HMM_P2P_KERNELRELEASE, state);
@@ -88,6 +93,7 @@ static void __exit hmm_p2p_exit(void)
 {
 	hmm_p2p_sysfs_exit();
 	hmm_p2p_registry_exit();
+	hmm_p2p_walk_pool_exit();
 }
 
 module_init(hmm_p2p_init);

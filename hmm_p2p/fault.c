@@ -83,6 +83,7 @@ struct p2p_fault {
 	void *owners[HMM_P2P_MAX_PROVIDERS];
 	unsigned long *inputs;	/* the caller's slots on entry, if it asks per slot */
 	unsigned long *out;	/* what the owner walks found: never the caller's array */
+	int out_pooled;		/* out[] is walk_pool[out_pooled], or -1 */
 	unsigned long *tmp;	/* the second and later owner walks */
 	unsigned long *zdev;	/* slots of out[] on a ZONE_DEVICE pfn: sorted in translation */
 	unsigned long *todo;	/* slots for the fault runs */
@@ -116,11 +117,81 @@ static void p2p_pass_reset(struct p2p_fault *f)
 	f->reached_runs = false;
 }
 
+/* ---- the first walk's array -------------------------------------------- */
+
+/*
+ * Every pass walks into an array of its own first (out[]). Allocating and
+ * freeing it per call costs more than the whole copy-out on a range of a
+ * few MiB (the page allocator above 8 KiB, a memory cgroup charge), so a
+ * few arrays for ranges up to WALK_POOL_PAGES are kept for the module's
+ * life: 4 x 16 KiB, the kernel's own memory, never a caller's. A larger
+ * range, or a call that finds them all in use, allocates its own, charged
+ * to the calling task's memory cgroup.
+ */
+#define WALK_POOL_NR 4
+#define WALK_POOL_PAGES 2048
+
+static unsigned long *walk_pool[WALK_POOL_NR];
+
+/* Take a free pooled array: a slot is NULL while its array is in use. */
+static int walk_pool_take(struct p2p_fault *f)
+{
+	int i;
+
+	if (f->npages > WALK_POOL_PAGES)
+		return -1;
+	for (i = 0; i < WALK_POOL_NR; i++) {
+		if (!READ_ONCE(walk_pool[i]))
+			continue;
+		f->out = xchg(&walk_pool[i], NULL);
+		if (f->out)
+			return i;
+	}
+	return -1;
+}
+
+static void walk_out_free(struct p2p_fault *f)
+{
+	if (f->out_pooled >= 0)
+		/* Only the holder sets a slot it emptied. */
+		smp_store_release(&walk_pool[f->out_pooled], f->out);
+	else
+		kvfree(f->out);
+	f->out = NULL;
+	f->out_pooled = -1;
+}
+
+int hmm_p2p_walk_pool_init(void)
+{
+	int i;
+
+	for (i = 0; i < WALK_POOL_NR; i++) {
+		walk_pool[i] = kvmalloc_array(WALK_POOL_PAGES,
+					      sizeof(*walk_pool[i]), GFP_KERNEL);
+		if (!walk_pool[i]) {
+			hmm_p2p_walk_pool_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* No call is in flight: every user of the core holds a reference to it. */
+void hmm_p2p_walk_pool_exit(void)
+{
+	int i;
+
+	for (i = 0; i < WALK_POOL_NR; i++) {
+		kvfree(walk_pool[i]);
+		walk_pool[i] = NULL;
+	}
+}
+
 static void p2p_fault_free(struct p2p_fault *f)
 {
 	p2p_pass_reset(f);
 	kvfree(f->inputs);
-	kvfree(f->out);
+	walk_out_free(f);
 	kvfree(f->tmp);
 }
 
@@ -423,6 +494,8 @@ static int owner_walks(struct p2p_fault *f)
 	unsigned int o;
 	int ret;
 
+	if (!f->out)
+		f->out_pooled = walk_pool_take(f);
 	ret = alloc_walk_array(f, &f->out);
 	if (!ret)
 		ret = owner_walk(f, f->owners[0], f->out);
@@ -771,6 +844,7 @@ static int p2p_fault_init(struct p2p_fault *f, struct hmm_range *range,
 			  struct device *client)
 {
 	memset(f, 0, sizeof(*f));
+	f->out_pooled = -1;
 	f->range = range;
 	f->client = client;
 	f->caller_owner = range->dev_private_owner;

@@ -72,6 +72,8 @@ int hmm_p2p_bar_windows_emit(unsigned long start, unsigned long end,
 
 /* fault.c */
 bool hmm_p2p_enabled(void);
+int hmm_p2p_walk_pool_init(void);
+void hmm_p2p_walk_pool_exit(void);
 
 /* sysfs.c */
 int hmm_p2p_sysfs_init(void);
