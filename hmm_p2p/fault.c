@@ -83,7 +83,6 @@ struct p2p_fault {
 	void *owners[HMM_P2P_MAX_PROVIDERS];
 	unsigned long *inputs;	/* the caller's slots on entry, if it asks per slot */
 	unsigned long *out;	/* what the owner walks found: never the caller's array */
-	int out_pooled;		/* out[] is walk_pool[out_pooled], or -1 */
 	unsigned long *tmp;	/* the second and later owner walks */
 	unsigned long *zdev;	/* slots of out[] on a ZONE_DEVICE pfn: sorted in translation */
 	unsigned long *todo;	/* slots for the fault runs */
@@ -92,6 +91,7 @@ struct p2p_fault {
 	unsigned long plain_lo;	/* [plain_lo, +plain_len): pfns of plain */
 	unsigned long plain_len;	/* online memory, a whole subsection */
 	unsigned long stored;	/* slots [0, stored) are stored already */
+	int out_pooled;		/* out[] is walk_pool[out_pooled]'s array, or -1 */
 	bool reached_runs;	/* this pass sorted every slot */
 	bool own_walk;		/* walk with caller_owner after the foreign ones */
 };
@@ -121,29 +121,39 @@ static void p2p_pass_reset(struct p2p_fault *f)
 
 /*
  * Every pass walks into an array of its own first (out[]). Allocating and
- * freeing it per call costs more than the whole copy-out on a range of a
- * few MiB (the page allocator above 8 KiB, a memory cgroup charge), so a
- * few arrays for ranges up to WALK_POOL_PAGES are kept for the module's
- * life: 4 x 16 KiB, the kernel's own memory, never a caller's. A larger
- * range, or a call that finds them all in use, allocates its own, charged
- * to the calling task's memory cgroup.
+ * freeing it per call cost about 10% of the whole fault on a range of 4-8
+ * MiB of present RAM under TCG (faultbench pinned to one vCPU, pooled and
+ * allocated runs alternating: 1.05-1.09 against 1.15-1.19 at 4 MiB,
+ * docs/benchmarks.md), so a few arrays for ranges up to WALK_POOL_PAGES
+ * are kept for the module's life: WALK_POOL_NR of them, the kernel's own
+ * memory (64 KiB in all with 8-byte slots), never charged to a caller. A
+ * larger range, or a call that finds them all in use (a fault that blocks
+ * keeps its array), allocates its own as before, charged to the calling
+ * task's memory cgroup: nobody ever waits for the pool.
  */
 #define WALK_POOL_NR 4
 #define WALK_POOL_PAGES 2048
 
-static unsigned long *walk_pool[WALK_POOL_NR];
+/* A slot is NULL while its array is in use; one cache line each. */
+struct walk_pool_slot {
+	unsigned long *array;
+} ____cacheline_aligned_in_smp;
 
-/* Take a free pooled array: a slot is NULL while its array is in use. */
+static struct walk_pool_slot walk_pool[WALK_POOL_NR];
+
+/* Take a free pooled array, this CPU's slot first; -1 if none is free. */
 static int walk_pool_take(struct p2p_fault *f)
 {
-	int i;
+	unsigned int first = raw_smp_processor_id(), k;
 
 	if (f->npages > WALK_POOL_PAGES)
 		return -1;
-	for (i = 0; i < WALK_POOL_NR; i++) {
-		if (!READ_ONCE(walk_pool[i]))
+	for (k = 0; k < WALK_POOL_NR; k++) {
+		unsigned int i = (first + k) % WALK_POOL_NR;
+
+		if (!READ_ONCE(walk_pool[i].array))
 			continue;
-		f->out = xchg(&walk_pool[i], NULL);
+		f->out = xchg(&walk_pool[i].array, NULL);
 		if (f->out)
 			return i;
 	}
@@ -152,11 +162,16 @@ static int walk_pool_take(struct p2p_fault *f)
 
 static void walk_out_free(struct p2p_fault *f)
 {
-	if (f->out_pooled >= 0)
-		/* Only the holder sets a slot it emptied. */
-		smp_store_release(&walk_pool[f->out_pooled], f->out);
-	else
+	if (f->out_pooled < 0) {
 		kvfree(f->out);
+	} else {
+		/*
+		 * Only the holder refills the slot it emptied; the release
+		 * orders this call's last use of the array before the next
+		 * taker's xchg().
+		 */
+		smp_store_release(&walk_pool[f->out_pooled].array, f->out);
+	}
 	f->out = NULL;
 	f->out_pooled = -1;
 }
@@ -166,9 +181,10 @@ int hmm_p2p_walk_pool_init(void)
 	int i;
 
 	for (i = 0; i < WALK_POOL_NR; i++) {
-		walk_pool[i] = kvmalloc_array(WALK_POOL_PAGES,
-					      sizeof(*walk_pool[i]), GFP_KERNEL);
-		if (!walk_pool[i]) {
+		walk_pool[i].array = kvmalloc_array(WALK_POOL_PAGES,
+						    sizeof(unsigned long),
+						    GFP_KERNEL);
+		if (!walk_pool[i].array) {
 			hmm_p2p_walk_pool_exit();
 			return -ENOMEM;
 		}
@@ -182,8 +198,8 @@ void hmm_p2p_walk_pool_exit(void)
 	int i;
 
 	for (i = 0; i < WALK_POOL_NR; i++) {
-		kvfree(walk_pool[i]);
-		walk_pool[i] = NULL;
+		kvfree(walk_pool[i].array);
+		walk_pool[i].array = NULL;
 	}
 }
 
@@ -197,7 +213,8 @@ static void p2p_fault_free(struct p2p_fault *f)
 
 /*
  * The per-call arrays are as long as the range (an MR can span hundreds of
- * GiB): kvmalloc, not kmalloc, and charged to the caller's memory cgroup.
+ * GiB): kvmalloc, not kmalloc, and charged to the caller's memory cgroup
+ * (all but a pooled first-walk array, above).
  */
 static unsigned long *alloc_bitmap(const struct p2p_fault *f)
 {
