@@ -18,6 +18,11 @@
  *   hmm_p2p_bench faultbench [--buf BYTES] [--reps N]
  *	the fault path over system RAM: hmm_p2p_range_fault() against
  *	hmm_range_fault(), medians of interleaved pairs.
+ *   hmm_p2p_bench copybench SIZE [--buf BYTES] [--reps N] [--dir write|read]
+ *		[--gpu N]
+ *	the engine's copy loop alone, message by message: a buffer in system
+ *	RAM against one in GPU N's memory copied through its P2PDMA aliases,
+ *	medians of interleaved pairs.
  *   hmm_p2p_bench counters [--gpu N]
  *	the GPU's migration counters.
  */
@@ -292,6 +297,63 @@ static int cmd_faultbench(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_copybench(int argc, char **argv)
+{
+	struct opts o = { .buf = 4 << 20, .reps = 201, .gpu = 0 };
+	struct egpu_migrate m;
+	struct engine_copy_bench b;
+	void *ram, *dev;
+	double mib;
+	int gpu, eng;
+
+	if (argc < 1)
+		die("usage: copybench SIZE [options]");
+	memset(&b, 0, sizeof(b));
+	b.msg_size = parse_size(argv[0]);
+	parse_opts(argc - 1, argv + 1, &o);
+	if (o.buf < b.msg_size)
+		o.buf = b.msg_size;
+	gpu = open_gpu(o.gpu);
+	eng = open_engine();
+	ram = map_buffer(o.buf);
+	dev = map_buffer(o.buf);
+	m = (struct egpu_migrate){ (uintptr_t)dev, o.buf, 0, 0 };
+	if (ioctl(gpu, EGPU_IOC_MIGRATE_TO_DEV, &m))
+		die("MIGRATE_TO_DEV: %s", strerror(errno));
+	if (m.moved != o.buf / PG)
+		die("only %llu of %" PRIu64 " pages went into VRAM",
+		    (unsigned long long)m.moved, o.buf / PG);
+	b.ram_addr = (uintptr_t)ram;
+	b.gpu_addr = (uintptr_t)dev;
+	b.len = o.buf;
+	b.reps = o.reps;
+	b.dir = o.dir;
+	if (ioctl(eng, ENGINE_IOC_COPY_BENCH, &b))
+		die("COPY_BENCH: %s", strerror(errno));
+	/* Without every page an alias, the pair would compare RAM with RAM. */
+	if (b.gpu_alias_pages < o.buf / PG || b.ram_alias_pages)
+		die("COPY_BENCH: %llu of %" PRIu64
+		    " GPU pages were aliases, %llu RAM pages (no provider?)",
+		    (unsigned long long)b.gpu_alias_pages, o.buf / PG,
+		    (unsigned long long)b.ram_alias_pages);
+	mib = b.msg_size / 1048576.0;
+	printf("tool=copybench test=copy_%s size=%llu reps=%u",
+	       o.dir == ENGINE_DIR_READ ? "read" : "write",
+	       (unsigned long long)b.msg_size, o.reps);
+	printf(" ram_ns=%llu gpu_ns=%llu ram_mib_s=%.1f gpu_mib_s=%.1f",
+	       (unsigned long long)b.ram_ns_median,
+	       (unsigned long long)b.gpu_ns_median,
+	       b.ram_ns_median ? mib / (b.ram_ns_median / 1e9) : 0,
+	       b.gpu_ns_median ? mib / (b.gpu_ns_median / 1e9) : 0);
+	printf(" gpu_vs_ram=%.4f retries=%llu\n", b.ratio_ppm_median / 1e6,
+	       (unsigned long long)b.retries);
+	munmap(dev, o.buf);
+	munmap(ram, o.buf);
+	close(eng);
+	close(gpu);
+	return 0;
+}
+
 static int cmd_counters(int argc, char **argv)
 {
 	struct opts o = { .gpu = 0 };
@@ -315,12 +377,14 @@ static int cmd_counters(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		die("usage: hmm_p2p_bench engine|faultbench|counters ...");
+		die("usage: hmm_p2p_bench engine|faultbench|copybench|counters ...");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "engine"))
 		return cmd_engine(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "faultbench"))
 		return cmd_faultbench(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "copybench"))
+		return cmd_copybench(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "counters"))
 		return cmd_counters(argc - 2, argv + 2);
 	die("unknown command %s", argv[1]);

@@ -27,7 +27,8 @@
  *
  * FAULT_BENCH times hmm_p2p_range_fault() against hmm_range_fault() over
  * a populated range, pair by pair in alternating order, and reports
- * medians.
+ * medians. COPY_BENCH does the same for RUN's copy loop alone: a message
+ * of system RAM against one of GPU memory copied through its aliases.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -473,6 +474,146 @@ out_free:
 	return ret;
 }
 
+/* ---- COPY_BENCH --------------------------------------------------------- */
+
+/*
+ * One message of RUN, with only its copy timed: the pages are resolved
+ * first (untimed) if any of them is not mirrored.
+ */
+static int engine_copy_timed(struct engine_mirror *m, struct engine_run *r,
+			     unsigned long first, unsigned long n, u8 *wire,
+			     unsigned long *scratch, u64 *ns)
+{
+	u64 t0;
+	int ret;
+
+	mutex_lock(&m->lock);
+	if (find_next_zero_bit(m->valid, first + n, first) < first + n) {
+		mutex_unlock(&m->lock);
+		ret = engine_fault_lock(m, r, first, n, scratch);
+		if (ret)
+			return ret;
+	}
+	t0 = ktime_get_ns();
+	engine_copy(m, r, first, n, wire);
+	*ns = ktime_get_ns() - t0;
+	mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* Pairs of messages, RAM and GPU memory in alternating order. */
+static int engine_copy_bench_run(struct engine_mirror *ram,
+				 struct engine_mirror *gpu,
+				 struct engine_copy_bench *b, u8 *wire,
+				 unsigned long *scratch, u64 *t_ram, u64 *t_gpu,
+				 u64 *ratio)
+{
+	struct engine_run r_ram = { .mode = ENGINE_MODE_P2P, .dir = b->dir };
+	struct engine_run r_gpu = r_ram;
+	unsigned long n = b->msg_size >> PAGE_SHIFT;
+	u64 slots = b->len / b->msg_size, warm;
+	u32 i;
+	int ret = 0;
+
+	/* Every message once, untimed: resolve the pages, warm the caches. */
+	for (i = 0; !ret && i < slots; i++) {
+		ret = engine_copy_timed(ram, &r_ram, i * n, n, wire, scratch,
+					&warm);
+		if (!ret)
+			ret = engine_copy_timed(gpu, &r_gpu, i * n, n, wire,
+						scratch, &warm);
+	}
+	for (i = 0; !ret && i < b->reps; i++) {
+		unsigned long first = (i % slots) * n;
+		bool ram_first = !(i & 1);
+
+		ret = engine_copy_timed(ram_first ? ram : gpu,
+					ram_first ? &r_ram : &r_gpu, first, n,
+					wire, scratch, ram_first ? &t_ram[i] : &t_gpu[i]);
+		if (!ret)
+			ret = engine_copy_timed(ram_first ? gpu : ram,
+						ram_first ? &r_gpu : &r_ram, first,
+						n, wire, scratch,
+						ram_first ? &t_gpu[i] : &t_ram[i]);
+		if (!ret)
+			ratio[i] = div64_u64(t_ram[i] * 1000000,
+					     max(t_gpu[i], 1ULL));
+		if (!ret && fatal_signal_pending(current))
+			ret = -EINTR;
+		cond_resched();
+	}
+	b->gpu_alias_pages = r_gpu.p2p_pages;
+	b->ram_alias_pages = r_ram.p2p_pages;
+	b->retries = r_ram.retries + r_gpu.retries;
+	return ret;
+}
+
+static long engine_ioctl_copy_bench(void __user *arg)
+{
+	struct engine_mirror *ram = NULL, *gpu = NULL;
+	u64 *t_ram = NULL, *t_gpu = NULL, *ratio = NULL;
+	unsigned long *scratch = NULL;
+	struct engine_copy_bench b;
+	u8 *wire = NULL;
+	int ret;
+
+	if (copy_from_user(&b, arg, sizeof(b)))
+		return -EFAULT;
+	ret = engine_check_range(b.ram_addr, b.len);
+	if (!ret)
+		ret = engine_check_range(b.gpu_addr, b.len);
+	if (ret)
+		return ret;
+	if (!b.reps || b.reps > ENGINE_MAX_REPS || !b.msg_size ||
+	    !PAGE_ALIGNED(b.msg_size) || b.msg_size > b.len ||
+	    b.msg_size > ENGINE_MAX_MSG ||
+	    (b.dir != ENGINE_DIR_WRITE && b.dir != ENGINE_DIR_READ))
+		return -EINVAL;
+	t_ram = kvcalloc(b.reps, sizeof(u64), GFP_KERNEL);
+	t_gpu = kvcalloc(b.reps, sizeof(u64), GFP_KERNEL);
+	ratio = kvcalloc(b.reps, sizeof(u64), GFP_KERNEL);
+	wire = kvmalloc(b.msg_size, GFP_KERNEL);
+	scratch = kvcalloc(b.msg_size >> PAGE_SHIFT, sizeof(*scratch),
+			   GFP_KERNEL);
+	if (!t_ram || !t_gpu || !ratio || !wire || !scratch) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	memset(wire, 0xa5, b.msg_size);
+	ram = engine_mirror_create(b.ram_addr, b.len);
+	if (IS_ERR(ram)) {
+		ret = PTR_ERR(ram);
+		ram = NULL;
+		goto out_free;
+	}
+	gpu = engine_mirror_create(b.gpu_addr, b.len);
+	if (IS_ERR(gpu)) {
+		ret = PTR_ERR(gpu);
+		gpu = NULL;
+		goto out_free;
+	}
+	ret = engine_copy_bench_run(ram, gpu, &b, wire, scratch, t_ram, t_gpu,
+				    ratio);
+	if (ret)
+		goto out_free;
+	b.ratio_ppm_median = engine_median(ratio, b.reps);
+	b.ram_ns_median = engine_median(t_ram, b.reps);
+	b.gpu_ns_median = engine_median(t_gpu, b.reps);
+	if (copy_to_user(arg, &b, sizeof(b)))
+		ret = -EFAULT;
+out_free:
+	if (gpu)
+		engine_mirror_destroy(gpu);
+	if (ram)
+		engine_mirror_destroy(ram);
+	kvfree(scratch);
+	kvfree(wire);
+	kvfree(ratio);
+	kvfree(t_gpu);
+	kvfree(t_ram);
+	return ret;
+}
+
 /* ---- device file ---------------------------------------------------------- */
 
 static int engine_open(struct inode *inode, struct file *file)
@@ -507,6 +648,9 @@ static long engine_ioctl(struct file *file, unsigned int cmd,
 		break;
 	case ENGINE_IOC_FAULT_BENCH:
 		ret = engine_ioctl_fault_bench(uarg);
+		break;
+	case ENGINE_IOC_COPY_BENCH:
+		ret = engine_ioctl_copy_bench(uarg);
 		break;
 	default:
 		ret = -ENOTTY;

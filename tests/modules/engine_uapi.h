@@ -16,6 +16,11 @@
  * hmm_p2p_range_fault(range, NULL) against hmm_range_fault(), interleaved
  * pair by pair, and reports medians.
  *
+ * COPY_BENCH times RUN's copy loop alone, message by message, on two
+ * ranges resolved as RUN resolves them: one in system RAM, one in GPU
+ * memory (P2PDMA aliases), interleaved pair by pair; it reports medians and
+ * how many of the second range's pages were aliases.
+ *
  * Rules: addr and len page aligned, len not zero and at most
  * ENGINE_MAX_LEN, msg_size a page multiple, at most len and ENGINE_MAX_MSG,
  * reserved fields zero; otherwise -EINVAL. No VMA: -EFAULT. A fatal signal ends a run with -EINTR.
@@ -71,8 +76,25 @@ struct engine_fault_bench {
 	__u64 retries;		/* walks repeated after -EBUSY */
 };
 
+struct engine_copy_bench {
+	__u64 ram_addr;		/* a range in system RAM */
+	__u64 gpu_addr;		/* a range of the same length in GPU memory */
+	__u64 len;
+	__u64 msg_size;		/* bytes per message; messages cycle over the range */
+	__u32 reps;		/* pairs of messages, at most ENGINE_MAX_REPS */
+	__u32 dir;		/* ENGINE_DIR_* */
+	/* out: per message */
+	__u64 ram_ns_median;
+	__u64 gpu_ns_median;
+	__u64 ratio_ppm_median;	/* median over pairs of ram/gpu time, x 10^6 */
+	__u64 gpu_alias_pages;	/* pages of the GPU range that were aliases */
+	__u64 ram_alias_pages;	/* pages of the RAM range that were (0) */
+	__u64 retries;
+};
+
 #define ENGINE_IOC_MAGIC	0xE7
 #define ENGINE_IOC_RUN		_IOWR(ENGINE_IOC_MAGIC, 0x00, struct engine_run)
 #define ENGINE_IOC_FAULT_BENCH	_IOWR(ENGINE_IOC_MAGIC, 0x01, struct engine_fault_bench)
+#define ENGINE_IOC_COPY_BENCH	_IOWR(ENGINE_IOC_MAGIC, 0x02, struct engine_copy_bench)
 
 #endif /* ENGINE_UAPI_H */
