@@ -5,7 +5,8 @@
 Turns run-bench's raw key=value lines into results.csv, results.md,
 results.gp (+ .dat files for gnuplot's results.png) and summary.txt,
 whose last line is the summary:
-p2p_vs_migrate=X p2p_vs_migrate_perftest=X2 p2p_vs_host=Y fault_overhead=Z migrations_p2p=N rows_failed=F/T
+p2p_vs_migrate=X p2p_vs_migrate_perftest=X2 p2p_vs_host=Y fault_overhead=Z
+fault_overhead_one_provider=Z1 migrations_p2p=N rows_failed=F/T
 
 Only measurements reach a table: a row that failed (run-bench tried it
 ATTEMPTS times) or whose figure is not a finite positive number says
@@ -42,8 +43,18 @@ def fault_ratio(r):
     return x if math.isfinite(x) and x > 0 else float('nan')
 
 
-fb_ok = sorted((r for r in fb_runs if math.isfinite(fault_ratio(r))), key=fault_ratio)
-fb = fb_ok[len(fb_ok) // 2] if fb_ok else {}
+def median_run(runs):
+    """(the run with the median ratio or {}, the runs with a ratio)."""
+    ok = sorted((r for r in runs if math.isfinite(fault_ratio(r))), key=fault_ratio)
+    return (ok[len(ok) // 2] if ok else {}), ok
+
+
+# With the benchmark's two GPUs registered (the path the tables' runs
+# take), and with one (the common case: the second GPU unbound).
+fb_runs1 = [r for r in fb_runs if r.get('providers') == '1']
+fb_runs = [r for r in fb_runs if r.get('providers') != '1']
+fb, fb_ok = median_run(fb_runs)
+fb1, fb1_ok = median_run(fb_runs1)
 copies = [r for r in rows if r.get('tool') == 'copybench']
 rounds = [r for r in rows if r.get('tool') in ('engine', 'perftest')]
 
@@ -157,10 +168,11 @@ with open(os.path.join(out, 'results.csv'), 'w', newline='') as f:
     w.writerow(cols)
     for r in runs:
         w.writerow([r.get(c, '') for c in cols])
-    if fb:
-        w.writerow([])
-        w.writerow(sorted(fb))
-        w.writerow([fb[k] for k in sorted(fb)])
+    for run in (fb, fb1):
+        if run:
+            w.writerow([])
+            w.writerow(sorted(run))
+            w.writerow([run[k] for k in sorted(run)])
 
 # ---- summary -----------------------------------------------------------------
 eng_touch = [ratio(k, 'p2p', 'stock') for k in groups if k[0] == 'engine' and k[3]]
@@ -176,10 +188,14 @@ mig_stock_touched = [r for r in ok_runs if r['case'] == 'stock']
 fault = num(fb, 'fault_ratio')
 if not measured(fault):
     fault = float('nan')
+fault1 = num(fb1, 'fault_ratio')
+if not measured(fault1):
+    fault1 = float('nan')
 (X, nX), (X2, nX2), (Y, nY) = gmean(eng_touch), gmean(perf_touch), gmean(eng_host)
 failed = [r for r in runs if r.get('failed')]
 summary = (f'p2p_vs_migrate={fmt(X, 2)} p2p_vs_migrate_perftest={fmt(X2, 2)} '
            f'p2p_vs_host={fmt(Y, 2)} fault_overhead={fmt(fault, 3)} '
+           f'fault_overhead_one_provider={fmt(fault1, 3)} '
            f'migrations_p2p={mig_p2p} rows_failed={len(failed)}/{len(runs)}')
 
 # ---- Markdown ----------------------------------------------------------------
@@ -194,15 +210,21 @@ md.append('Cases, side by side in one run: **host** (ODP on host memory), '
           'migr/MiB: pages migrated (either way) per MiB moved, initial placement excluded. '
           'ODP faults: engine range faults; perftest hmm-p2p walks (0 when the consumer is off).\n')
 md.append('## Fault path over system RAM (in-kernel microbenchmark)\n')
-if fb:
+for what, run, ok, all_runs, ratio_ in (
+        ('two providers registered (both GPUs, as in the runs below)', fb, fb_ok, fb_runs, fault),
+        ('one provider registered (the second GPU unbound)', fb1, fb1_ok, fb_runs1, fault1)):
+    if not run:
+        md.append(f'{what}: failed (no run gave a ratio; {len(all_runs)} runs)\n')
+        continue
+    md.append(f'{what}:\n')
     md.append('| path | ns per page (median) | ns per page (min) |')
     md.append('|---|---:|---:|')
-    md.append(f'| hmm_range_fault() | {fmt(num(fb, "fault_stock_ns_per_page"), 2)} | {fmt(num(fb, "stock_min_ns_per_page"), 2)} |')
-    md.append(f'| hmm_p2p_range_fault() | {fmt(num(fb, "fault_p2p_ns_per_page"), 2)} | {fmt(num(fb, "p2p_min_ns_per_page"), 2)} |')
-    md.append(f'\nRatio (median of {fb.get("reps")} interleaved pairs over {fb.get("pages")} pages): '
-              f'**{fmt(fault, 3)}** (ratio of medians {fmt(num(fb, "fault_ratio_of_medians"), 3)}); '
-              f'the median of {len(fb_ok)} runs of {len(fb_runs)}: '
-              f'{", ".join(fmt(num(r, "fault_ratio"), 3) for r in fb_runs)}.\n')
+    md.append(f'| hmm_range_fault() | {fmt(num(run, "fault_stock_ns_per_page"), 2)} | {fmt(num(run, "stock_min_ns_per_page"), 2)} |')
+    md.append(f'| hmm_p2p_range_fault() | {fmt(num(run, "fault_p2p_ns_per_page"), 2)} | {fmt(num(run, "p2p_min_ns_per_page"), 2)} |')
+    md.append(f'\nRatio (median of {run.get("reps")} interleaved pairs over {run.get("pages")} pages): '
+              f'**{fmt(ratio_, 3)}** (ratio of medians {fmt(num(run, "fault_ratio_of_medians"), 3)}); '
+              f'the median of {len(ok)} runs of {len(all_runs)}: '
+              f'{", ".join(fmt(num(r, "fault_ratio"), 3) for r in all_runs)}.\n')
 
 
 def table(tool):
@@ -262,7 +284,8 @@ md.append(f'- engine under GPU touch, p2p/stock (geometric mean of {nX} ratios o
 md.append(f'- engine without touch, p2p/host (geometric mean of {nY} ratios): {fmt(Y, 2)}')
 md.append(f'- perftest under GPU touch, p2p/stock (geometric mean of {nX2} ratios): {fmt(X2, 2)}; '
           f'lowest p2p/stock of any perftest row: {fmt(min([x for x in perf_all if measured(x)], default=float("nan")), 2)}')
-md.append(f'- fault-path overhead on system RAM: {fmt(fault, 3)}')
+md.append(f'- fault-path overhead on system RAM: {fmt(fault, 3)} with two providers, '
+          f'{fmt(fault1, 3)} with one')
 md.append(f'- pages migrated on the p2p path (engine + perftest, {sum(1 for r in ok_runs if r["case"] == "p2p")} runs, every round): {mig_p2p}; '
           f'on the stock path: {sum(int(num(r, "migrations", 0)) for r in mig_stock_touched)}')
 md.append(f'- rows that failed: {len(failed)} of {len(runs)} (the run fails above {MAX_FAILED_SHARE:.0%}); '
