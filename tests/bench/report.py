@@ -44,9 +44,18 @@ def fault_ratio(r):
 
 
 def median_run(runs):
-    """(the run with the median ratio or {}, the runs with a ratio)."""
+    """(the run at the median ratio, the lower of the middle two for an even
+    count, or {}; the runs with a ratio)."""
     ok = sorted((r for r in runs if math.isfinite(fault_ratio(r))), key=fault_ratio)
-    return (ok[len(ok) // 2] if ok else {}), ok
+    return (ok[(len(ok) - 1) // 2] if ok else {}), ok
+
+
+def median_ratio(ok):
+    """The median of the runs' ratios (the mean of the middle two)."""
+    if not ok:
+        return float('nan')
+    v = [fault_ratio(r) for r in ok]
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
 
 
 # With the benchmark's two GPUs registered (the path the tables' runs
@@ -185,12 +194,8 @@ perf_all = [ratio(k, 'p2p', 'stock', 'lat_typ_us' if k[1].endswith('_lat') else 
 ok_runs = [r for r in rounds if not r.get('failed')]
 mig_p2p = sum(int(num(r, 'migrations', 0)) for r in ok_runs if r['case'] == 'p2p')
 mig_stock_touched = [r for r in ok_runs if r['case'] == 'stock']
-fault = num(fb, 'fault_ratio')
-if not measured(fault):
-    fault = float('nan')
-fault1 = num(fb1, 'fault_ratio')
-if not measured(fault1):
-    fault1 = float('nan')
+fault = median_ratio(fb_ok)
+fault1 = median_ratio(fb1_ok)
 (X, nX), (X2, nX2), (Y, nY) = gmean(eng_touch), gmean(perf_touch), gmean(eng_host)
 failed = [r for r in runs if r.get('failed')]
 summary = (f'p2p_vs_migrate={fmt(X, 2)} p2p_vs_migrate_perftest={fmt(X2, 2)} '
@@ -221,10 +226,14 @@ for what, run, ok, all_runs, ratio_ in (
     md.append('|---|---:|---:|')
     md.append(f'| hmm_range_fault() | {fmt(num(run, "fault_stock_ns_per_page"), 2)} | {fmt(num(run, "stock_min_ns_per_page"), 2)} |')
     md.append(f'| hmm_p2p_range_fault() | {fmt(num(run, "fault_p2p_ns_per_page"), 2)} | {fmt(num(run, "p2p_min_ns_per_page"), 2)} |')
-    md.append(f'\nRatio (median of {run.get("reps")} interleaved pairs over {run.get("pages")} pages): '
-              f'**{fmt(ratio_, 3)}** (ratio of medians {fmt(num(run, "fault_ratio_of_medians"), 3)}); '
-              f'the median of {len(ok)} runs of {len(all_runs)}: '
-              f'{", ".join(fmt(num(r, "fault_ratio"), 3) for r in all_runs)}.\n')
+    cpus = sorted({r.get('cpu') for r in ok if r.get('cpu') is not None})
+    per_cpu = '; '.join(f'vCPU {c}: {fmt(median_ratio([r for r in ok if r.get("cpu") == c]), 3)}'
+                        for c in cpus)
+    md.append(f'\nEach run: the median of {run.get("reps")} interleaved pairs over {run.get("pages")} pages '
+              f'(the table: the run at the median). Median of {len(ok)} runs of {len(all_runs)}: '
+              f'**{fmt(ratio_, 3)}**; runs (vCPU): '
+              f'{", ".join(fmt(num(r, "fault_ratio"), 3) + " (" + r.get("cpu", "?") + ")" for r in all_runs)}'
+              f'{"; per vCPU, " + per_cpu if per_cpu else ""}.\n')
 
 
 def table(tool):
