@@ -629,16 +629,25 @@ static bool alias_in_provider_bar(const struct hmm_p2p_provider *prov,
 	return false;
 }
 
-/* The registered provider with @owner, to charge a page that has no range. */
+/*
+ * The registered provider with @owner, to charge a page that has no range;
+ * NULL (counted in the totals only) when several devices share @owner, as
+ * nothing says which of them the page belongs to.
+ */
 static struct hmm_p2p_provider *owner_provider(const struct hmm_p2p_snapshot *s,
 					       void *owner)
 {
+	struct hmm_p2p_provider *found = NULL;
 	unsigned int p;
 
-	for (p = 0; p < s->nr_providers; p++)
-		if (s->providers[p]->owner == owner)
-			return s->providers[p];
-	return NULL;
+	for (p = 0; p < s->nr_providers; p++) {
+		if (s->providers[p]->owner != owner)
+			continue;
+		if (found)
+			return NULL;
+		found = s->providers[p];
+	}
+	return found;
 }
 
 /* The alias of the page in out[@i] (of a declared range of @prov), or 0. */

@@ -282,7 +282,13 @@ void hmm_p2p_provider_free(struct hmm_p2p_provider *prov)
 	kfree(prov);
 }
 
-/* 0 if @desc may join the registry; called with hmm_p2p_lock held. */
+/*
+ * 0 if @desc may join the registry; called with hmm_p2p_lock held. Several
+ * devices may share an owner (the GPUs of an XGMI hive, xe peers): each
+ * registers its own provider, and the fault path picks the provider, its
+ * alias and its reachability per declared pagemap range, never per owner.
+ * One device registers one provider per owner, and names are unique.
+ */
 static int provider_admissible_locked(const struct hmm_p2p_provider_desc *desc)
 {
 	struct hmm_p2p_provider *p;
@@ -290,7 +296,8 @@ static int provider_admissible_locked(const struct hmm_p2p_provider_desc *desc)
 	if (hmm_p2p_nr_providers >= HMM_P2P_MAX_PROVIDERS)
 		return -ENOSPC;
 	list_for_each_entry(p, &hmm_p2p_providers, node)
-		if (p->owner == desc->owner || !strcmp(p->name, desc->name))
+		if ((p->owner == desc->owner && p->pdev == desc->pdev) ||
+		    !strcmp(p->name, desc->name))
 			return -EEXIST;
 	return 0;
 }

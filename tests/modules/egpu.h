@@ -28,6 +28,11 @@
 extern unsigned int egpu_vram_mb;
 extern unsigned int egpu_dma_timeout_ms;
 extern bool egpu_amdgpu_like;
+extern bool egpu_shared_owner;
+struct egpu;
+/* The dev_pagemap owner of @gpu's memory: @gpu, or the one shared by all. */
+void *egpu_owner(struct egpu *gpu);
+bool egpu_pdev_is_provider(struct pci_dev *pdev);
 extern unsigned int egpu_retry_timeout_ms;
 
 struct egpu_stats {

@@ -173,7 +173,7 @@ static int egpu_fault_run(struct egpu_fault_job *job)
 		.pfn_flags_mask = (job->req.flags & EGPU_FAULT_ODD_ONLY) ?
 			HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE : 0,
 		.dev_private_owner = (job->req.flags & EGPU_FAULT_OWN) ?
-			f->gpu : NULL,
+			egpu_owner(f->gpu) : NULL,
 	};
 	int ret = 0;
 

@@ -117,6 +117,20 @@ static const struct dev_pagemap_ops egpu_pgmap_ops = {
  * window. The peer stays on the list, with its window, until its removal
  * has taken it off under the lock.
  */
+/* Is @pdev a bound GPU of ours that has its provider registered? */
+bool egpu_pdev_is_provider(struct pci_dev *pdev)
+{
+	struct egpu *gpu;
+	bool ret = false;
+
+	spin_lock(&egpu_gpus_lock);
+	list_for_each_entry(gpu, &egpu_gpus, node)
+		if (gpu->pdev == pdev && READ_ONCE(gpu->prov))
+			ret = true;
+	spin_unlock(&egpu_gpus_lock);
+	return ret;
+}
+
 static int egpu_foreign_alias(struct egpu *gpu, u64 offset,
 			      unsigned long *alias_pfn)
 {
@@ -166,7 +180,7 @@ static int egpu_register_provider(struct egpu *gpu)
 {
 	struct hmm_p2p_provider_desc desc = {
 		.name = gpu->prov_name,
-		.owner = gpu,
+		.owner = egpu_owner(gpu),
 		.pdev = gpu->pdev,
 		.alias = egpu_alias,
 		.priv = gpu,
@@ -309,7 +323,7 @@ static int egpu_pagemap_init(struct egpu *gpu, size_t size)
 	gpu->pgmap.range.end = gpu->res->start + size - 1;
 	gpu->pgmap.nr_range = 1;
 	gpu->pgmap.ops = &egpu_pgmap_ops;
-	gpu->pgmap.owner = gpu;
+	gpu->pgmap.owner = egpu_owner(gpu);
 	addr = memremap_pages(&gpu->pgmap, nid < 0 ? numa_node_id() : nid);
 	if (IS_ERR(addr)) {
 		release_mem_region(gpu->res->start, resource_size(gpu->res));

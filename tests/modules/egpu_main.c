@@ -98,6 +98,24 @@ module_param_named(amdgpu_like, egpu_amdgpu_like, bool, 0444);
 MODULE_PARM_DESC(amdgpu_like,
 		 "No provider of its own: device memory laid out as amdgpu's, for gpu_p2p (default N)");
 
+/*
+ * shared_owner: both GPUs under one dev_pagemap owner, as the GPUs of an
+ * XGMI hive or xe peers share one; each still registers its own provider.
+ * Each GPU then sees the other's pages as its own and leaves them where
+ * they are (it cannot move a page between GPUs): only what never needs
+ * that is tested in this mode (a NIC reading and writing both GPUs).
+ */
+static int egpu_hive;
+bool egpu_shared_owner;
+module_param_named(shared_owner, egpu_shared_owner, bool, 0444);
+MODULE_PARM_DESC(shared_owner,
+		 "Both GPUs under one dev_pagemap owner, each with its own provider, as an XGMI hive (default N)");
+
+void *egpu_owner(struct egpu *gpu)
+{
+	return egpu_shared_owner ? (void *)&egpu_hive : gpu;
+}
+
 static int __init egpu_init(void)
 {
 	int ret;

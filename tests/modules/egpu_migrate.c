@@ -210,7 +210,7 @@ vm_fault_t egpu_migrate_to_ram(struct vm_fault *vmf)
 		.end = ALIGN_DOWN(vmf->address, PAGE_SIZE) + PAGE_SIZE,
 		.src = &src,
 		.dst = &dst,
-		.pgmap_owner = gpu,
+		.pgmap_owner = egpu_owner(gpu),
 		.fault_page = vmf->page,
 	};
 	int ret;
@@ -247,7 +247,7 @@ static int egpu_migrate_range(struct egpu *gpu, struct mm_struct *mm,
 		struct migrate_vma args = {
 			.src = src,
 			.dst = dst,
-			.pgmap_owner = gpu,
+			.pgmap_owner = egpu_owner(gpu),
 		};
 
 		if (!vma) {
@@ -344,7 +344,7 @@ static int egpu_snapshot_lock(struct egpu_file *f, unsigned long start,
 		.start = start,
 		.end = start + (npages << PAGE_SHIFT),
 		.hmm_pfns = pfns,
-		.dev_private_owner = f->gpu,
+		.dev_private_owner = egpu_owner(f->gpu),
 	};
 
 	memset(pfns, 0, npages * sizeof(*pfns));
@@ -364,6 +364,8 @@ static struct page *egpu_resident(struct egpu *gpu, unsigned long hmm_pfn)
 /*
  * Bring every page of the range into RAM or into this GPU (pages of other
  * GPUs are faulted to RAM by their own migrate_to_ram), then into VRAM.
+ * Under shared_owner a peer's pages are this GPU's own to the walk and
+ * stay where they are: the touch then ends with -EBUSY (not used there).
  */
 static int egpu_gather(struct egpu_file *f, unsigned long start,
 		       unsigned long npages, unsigned long *pfns, u64 *moved)
@@ -374,7 +376,7 @@ static int egpu_gather(struct egpu_file *f, unsigned long start,
 		.end = start + (npages << PAGE_SHIFT),
 		.hmm_pfns = pfns,
 		.default_flags = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE,
-		.dev_private_owner = f->gpu,
+		.dev_private_owner = egpu_owner(f->gpu),
 	};
 	unsigned long i;
 	int ret;

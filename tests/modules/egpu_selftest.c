@@ -2,8 +2,9 @@
 /*
  * hmm_p2p_egpu: API_SELFTEST, the hmm-p2p API fed bad input from the kernel
  * side. Every check that does not get the documented error sets its bit in
- * the result; nothing valid is ever passed, so nothing gets registered
- * (and whatever a buggy API accepted is undone at once).
+ * the result; nothing valid is passed but one registration that must be
+ * accepted (a second device with this GPU's owner), and whatever the API
+ * accepted is undone at once.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -11,6 +12,7 @@
 #include <linux/hmm.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -72,10 +74,52 @@ static void egpu_selftest_register(struct egpu_selftest_ctx *t)
 	d = good;
 	d.alias = NULL;
 	egpu_check(t, egpu_register_fails(&d, -EINVAL));
-	/* This GPU is registered with itself as the owner. */
+	/* This GPU is registered with its owner. */
 	d = good;
-	d.owner = gpu;
+	d.owner = egpu_owner(gpu);
 	egpu_check(t, egpu_register_fails(&d, -EEXIST));
+}
+
+/* Another device of this model, with a reference; NULL if there is none. */
+static struct pci_dev *egpu_other_device(struct pci_dev *pdev)
+{
+	struct pci_dev *other = NULL;
+
+	while ((other = pci_get_device(pdev->vendor, pdev->device, other)))
+		if (other != pdev)
+			return other;
+	return NULL;
+}
+
+/*
+ * Another device may register with this GPU's owner, as the GPUs of an
+ * XGMI hive or xe peers share one: accepted, unless that device is a
+ * provider with this owner already (shared_owner, where it is bound).
+ */
+static void egpu_selftest_shared_owner(struct egpu_selftest_ctx *t)
+{
+	struct egpu *gpu = t->f->gpu;
+	struct hmm_p2p_provider_desc d = {
+		.name = "egpu-selftest-peer",
+		.owner = egpu_owner(gpu),
+		.alias = egpu_dummy_alias,
+	};
+	struct hmm_p2p_provider *prov;
+	struct pci_dev *other = egpu_other_device(gpu->pdev);
+	bool peer_registered;
+
+	if (!other) {
+		t->nr++;	/* one GPU in the machine: nothing to share */
+		return;
+	}
+	peer_registered = egpu_shared_owner && egpu_pdev_is_provider(other);
+	d.pdev = other;
+	prov = hmm_p2p_register_provider(&d);
+	if (!IS_ERR(prov))
+		hmm_p2p_unregister_provider(prov);
+	egpu_check(t, peer_registered ? PTR_ERR_OR_ZERO(prov) == -EEXIST :
+					!IS_ERR(prov));
+	pci_dev_put(other);
 }
 
 static void egpu_selftest_range_fault(struct egpu_selftest_ctx *t)
@@ -116,7 +160,7 @@ static void egpu_selftest_pagemap(struct egpu_selftest_ctx *t)
 	pgmap->type = MEMORY_DEVICE_PCI_P2PDMA;
 	pgmap->range = gpu->pgmap.range;
 	pgmap->nr_range = 1;
-	pgmap->owner = gpu;
+	pgmap->owner = egpu_owner(gpu);
 	egpu_check(t, hmm_p2p_provider_add_pagemap(gpu->prov, pgmap) == -EINVAL);
 	egpu_check(t, hmm_p2p_provider_add_pagemap(NULL, &gpu->pgmap) == -EINVAL);
 	egpu_check(t, hmm_p2p_bar_window_attach(&gpu->win, pgmap) == -EINVAL);
@@ -167,6 +211,7 @@ long egpu_ioctl_selftest(struct egpu_file *f, void __user *arg)
 	if (egpu_amdgpu_like)
 		return -EOPNOTSUPP;	/* no window or provider of its own */
 	egpu_selftest_register(&t);
+	egpu_selftest_shared_owner(&t);
 	egpu_selftest_range_fault(&t);
 	egpu_selftest_pagemap(&t);
 	egpu_selftest_window(&t);

@@ -109,7 +109,7 @@ static uint8_t *traffic(struct rdma *r, struct ibv_mr *mr, void *g, int fd)
 	return want;
 }
 
-static void run_case(bool p2p, bool on_gpu)
+static void run_case_on(bool p2p, bool on_gpu, int gpu)
 {
 	struct rdma r = {};
 	struct egpu_counters c0, c1;
@@ -118,8 +118,8 @@ static void run_case(bool p2p, bool on_gpu)
 	uint64_t to_ram;
 	uint8_t *want;
 	void *g;
-	int fd = on_gpu ? egpu_open_or_skip(0) : -1;
-	int ctl = egpu_open_or_skip(0);
+	int fd = on_gpu ? egpu_open_or_skip(gpu) : -1;
+	int ctl = egpu_open_or_skip(gpu);
 
 	if (p2p && on_gpu && access(CONSUMER "enable", W_OK))
 		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
@@ -158,10 +158,25 @@ static void run_case(bool p2p, bool on_gpu)
 	consumer_set("enable", "Y");
 }
 
+static void run_case(bool p2p, bool on_gpu)
+{
+	run_case_on(p2p, on_gpu, 0);
+}
+
 /* Device-private buffer, consumer enabled: P2P, zero migrations. */
 TEST(odp_rxe_p2p_write_read_send_atomic)
 {
 	run_case(true, true);
+}
+
+/*
+ * The same in the second GPU: with both GPUs under one owner (an XGMI
+ * hive, hmm_p2p_egpu shared_owner=1), its pages are aliased through its
+ * own provider, not the first GPU's.
+ */
+TEST(odp_rxe_p2p_on_the_second_gpu)
+{
+	run_case_on(true, true, 1);
 }
 
 /* The same with the consumer disabled: the stock path migrates. */
