@@ -59,7 +59,9 @@ typedef int (*hmm_p2p_alias_fn)(void *priv, struct page *page,
 /**
  * struct hmm_p2p_provider_desc - what a provider registers
  * @name: short name shown in sysfs and logs (copied)
- * @owner: the dev_pagemap.owner of the provider's device-private memory
+ * @owner: the dev_pagemap.owner of the provider's device-private memory;
+ *	devices that share one (an XGMI hive, xe peers) register a provider
+ *	each, and each declares only its own device's pagemaps
  * @pdev: the PCI device whose BAR backs the aliases (reachability is
  *	decided between this device and each client device)
  * @alias: the translation callback
