@@ -300,6 +300,26 @@ static int engine_run_msgs(struct engine_mirror *m, struct engine_run *r,
 	return ret;
 }
 
+/* A message of @msg_size bytes over a range of @len, moved in @dir. */
+static bool engine_msg_valid(u64 msg_size, u64 len, u32 dir)
+{
+	return msg_size && PAGE_ALIGNED(msg_size) && msg_size <= len &&
+	       msg_size <= ENGINE_MAX_MSG &&
+	       (dir == ENGINE_DIR_WRITE || dir == ENGINE_DIR_READ);
+}
+
+/* The wire buffer of one message (a pattern) and its pfn scratch array. */
+static int engine_msg_buffers(u64 msg_size, u8 **wire, unsigned long **scratch)
+{
+	*wire = kvmalloc(msg_size, GFP_KERNEL);
+	*scratch = kvcalloc(msg_size >> PAGE_SHIFT, sizeof(**scratch),
+			    GFP_KERNEL);
+	if (!*wire || !*scratch)
+		return -ENOMEM;
+	memset(*wire, 0xa5, msg_size);
+	return 0;
+}
+
 static long engine_ioctl_run(void __user *arg)
 {
 	struct engine_mirror *m;
@@ -313,10 +333,8 @@ static long engine_ioctl_run(void __user *arg)
 	ret = engine_check_range(r.addr, r.len);
 	if (ret)
 		return ret;
-	if (!r.msg_size || !PAGE_ALIGNED(r.msg_size) || r.msg_size > r.len ||
-	    r.msg_size > ENGINE_MAX_MSG || r.reserved ||
-	    (r.mode != ENGINE_MODE_P2P && r.mode != ENGINE_MODE_STOCK) ||
-	    (r.dir != ENGINE_DIR_WRITE && r.dir != ENGINE_DIR_READ))
+	if (!engine_msg_valid(r.msg_size, r.len, r.dir) || r.reserved ||
+	    (r.mode != ENGINE_MODE_P2P && r.mode != ENGINE_MODE_STOCK))
 		return -EINVAL;
 	r.msgs = 0;
 	r.bytes = 0;
@@ -328,14 +346,9 @@ static long engine_ioctl_run(void __user *arg)
 	r.invalidations = 0;
 	r.p2p_pages = 0;
 
-	wire = kvmalloc(r.msg_size, GFP_KERNEL);
-	scratch = kvcalloc(r.msg_size >> PAGE_SHIFT, sizeof(*scratch),
-			   GFP_KERNEL);
-	if (!wire || !scratch) {
-		ret = -ENOMEM;
+	ret = engine_msg_buffers(r.msg_size, &wire, &scratch);
+	if (ret)
 		goto out_free;
-	}
-	memset(wire, 0xa5, r.msg_size);
 	m = engine_mirror_create(r.addr, r.len);
 	if (IS_ERR(m)) {
 		ret = PTR_ERR(m);
@@ -564,22 +577,17 @@ static long engine_ioctl_copy_bench(void __user *arg)
 		ret = engine_check_range(b.gpu_addr, b.len);
 	if (ret)
 		return ret;
-	if (!b.reps || b.reps > ENGINE_MAX_REPS || !b.msg_size ||
-	    !PAGE_ALIGNED(b.msg_size) || b.msg_size > b.len ||
-	    b.msg_size > ENGINE_MAX_MSG ||
-	    (b.dir != ENGINE_DIR_WRITE && b.dir != ENGINE_DIR_READ))
+	if (!b.reps || b.reps > ENGINE_MAX_REPS ||
+	    !engine_msg_valid(b.msg_size, b.len, b.dir))
 		return -EINVAL;
 	t_ram = kvcalloc(b.reps, sizeof(u64), GFP_KERNEL);
 	t_gpu = kvcalloc(b.reps, sizeof(u64), GFP_KERNEL);
 	ratio = kvcalloc(b.reps, sizeof(u64), GFP_KERNEL);
-	wire = kvmalloc(b.msg_size, GFP_KERNEL);
-	scratch = kvcalloc(b.msg_size >> PAGE_SHIFT, sizeof(*scratch),
-			   GFP_KERNEL);
-	if (!t_ram || !t_gpu || !ratio || !wire || !scratch) {
+	ret = engine_msg_buffers(b.msg_size, &wire, &scratch);
+	if (!ret && (!t_ram || !t_gpu || !ratio))
 		ret = -ENOMEM;
+	if (ret)
 		goto out_free;
-	}
-	memset(wire, 0xa5, b.msg_size);
 	ram = engine_mirror_create(b.ram_addr, b.len);
 	if (IS_ERR(ram)) {
 		ret = PTR_ERR(ram);
