@@ -64,9 +64,10 @@ static int scribble_p2pmem(const char *pci, size_t len, void **map)
 
 /*
  * The provider goes (its module unloads) while rxe holds aliases in an ODP
- * MR and the device stays bound: the window it gives back may be handed to
- * anyone through p2pmem/allocate. The next RDMA READ must fault again and
- * return the data, never what was written into the freed window.
+ * MR and the device stays bound. The window it gives back stays allocated
+ * until the GPU unbinds: p2pmem/allocate cannot hand it out (its pool would
+ * map VRAM the GPU still uses). The next RDMA READ must fault again and
+ * return the data, never what anyone wrote into the window.
  */
 TEST_TIMEOUT(teardown_while_an_odp_mr_holds_aliases, 300)
 {
@@ -98,9 +99,10 @@ TEST_TIMEOUT(teardown_while_an_odp_mr_holds_aliases, 300)
 	EXPECT_EQ(ret, 0);
 	c = egpu_counters(fd);
 	EXPECT_EQ(c.dev_pages_in_use, 0);
+	/* The window stays ours until the GPU unbinds: no one gets it. */
 	ret = scribble_p2pmem(info.pci_name, info.vram_size, &p2pmem);
-	TH_LOG("p2pmem/allocate of the freed window: %d", ret);
-	EXPECT_EQ(ret, 0);
+	TH_LOG("p2pmem/allocate of the given-back window: %d", ret);
+	EXPECT_LT(ret, 0);
 
 	p0 = p2p_read(NULL);
 	memset(r.host, 0, NPAGES * PG);
@@ -126,6 +128,88 @@ TEST_TIMEOUT(teardown_while_an_odp_mr_holds_aliases, 300)
 		if (fd >= 0)
 			EXPECT_EQ(strcmp(egpu_info(fd).provider, info.provider), 0);
 	}
+}
+
+/* Run the shell command in environment variable @var; its exit status. */
+static int run_env_command(const char *var)
+{
+	const char *cmd = getenv(var);
+	int status;
+
+	if (!cmd || !*cmd)
+		return -1;
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * gpu_p2p, the provider of a GPU whose driver knows nothing of hmm-p2p,
+ * unloads while rxe holds aliases in an ODP MR. Its windows give up their
+ * aliases in place: every mirror is invalidated through the kernel's own
+ * notifiers, and the pages stay in the GPU (they are its driver's, which
+ * moves them with its own means when the CPU wants them). The window stays
+ * allocated until the GPU unbinds. The next RDMA READ faults again (no
+ * provider: the page migrates) and returns the data.
+ * HMM_P2P_GPU_P2P_UNLOAD and HMM_P2P_GPU_P2P_LOAD are the commands that
+ * unload and load gpu_p2p (run-suite's gpu_p2p pass sets them).
+ */
+TEST_TIMEOUT(gpu_p2p_unload_while_an_odp_mr_holds_aliases, 300)
+{
+	int fd = egpu_open_or_skip(0), ret;
+	struct egpu_info info = egpu_info(fd);
+	struct egpu_counters c0, c;
+	struct p2p_counters p0, dp;
+	struct rdma r = {};
+	struct ibv_mr *mr;
+	void *g, *p2pmem = MAP_FAILED;
+
+	if (strncmp(info.provider, "gpu-", 4) ||
+	    !getenv("HMM_P2P_GPU_P2P_UNLOAD") || !getenv("HMM_P2P_GPU_P2P_LOAD"))
+		SKIP(return, "GPU 0 is not served by gpu_p2p (run-suite's gpu_p2p pass)");
+	rxe_p2p_or_skip();
+	rdma_setup(&r, NPAGES);
+	p0 = p2p_read(NULL);
+	g = odp_gpu_buffer(&r, fd, NPAGES, 53, &mr);
+	post(&r, IBV_WR_RDMA_READ, r.host, NPAGES * PG, (uintptr_t)g, mr->rkey,
+	     0, 0);
+	dp = p2p_delta(&p0, NULL);
+	ASSERT_TRUE(check_pages(r.host, NPAGES, 53, 0, "RDMA READ by P2P"));
+	ASSERT_GE(dp.v[P2P_ALIASES], NPAGES);
+
+	c0 = egpu_counters(fd);
+	ret = run_env_command("HMM_P2P_GPU_P2P_UNLOAD");
+	/* From here on: no ASSERT before gpu_p2p is loaded again. */
+	EXPECT_EQ(ret, 0);
+	c = egpu_counters(fd);
+	TH_LOG("after the unload: %llu device pages in use (%llu before), %llu evicted",
+	       (unsigned long long)c.dev_pages_in_use,
+	       (unsigned long long)c0.dev_pages_in_use,
+	       (unsigned long long)(c.migrate_to_ram_evict -
+				    c0.migrate_to_ram_evict));
+	EXPECT_EQ(c.dev_pages_in_use, c0.dev_pages_in_use);
+	EXPECT_EQ(c.migrate_to_ram_fault, c0.migrate_to_ram_fault);
+	ret = scribble_p2pmem(info.pci_name, info.vram_size, &p2pmem);
+	TH_LOG("p2pmem/allocate of the given-back window: %d", ret);
+	EXPECT_LT(ret, 0);
+
+	p0 = p2p_read(NULL);
+	memset(r.host, 0, NPAGES * PG);
+	EXPECT_EQ(post_status(&r, IBV_WR_RDMA_READ, r.host, NPAGES * PG,
+			      (uintptr_t)g, mr->rkey), IBV_WC_SUCCESS);
+	dp = p2p_delta(&p0, NULL);
+	p2p_log("RDMA READ after the unload", &dp);
+	EXPECT_GE(dp.v[P2P_WALKS], 1);
+	EXPECT_EQ(dp.v[P2P_ALIASES], 0);
+	EXPECT_TRUE(check_pages(r.host, NPAGES, 53, 0,
+				"RDMA READ after the unload"));
+	EXPECT_TRUE(check_pages(g, NPAGES, 53, 0, "CPU view"));
+
+	if (p2pmem != MAP_FAILED)
+		EXPECT_EQ(munmap(p2pmem, info.vram_size), 0);
+	EXPECT_EQ(ibv_dereg_mr(mr), 0);
+	rdma_teardown(&r);
+	close(fd);
+	EXPECT_EQ(run_env_command("HMM_P2P_GPU_P2P_LOAD"), 0);
 }
 
 /*
