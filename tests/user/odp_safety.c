@@ -165,7 +165,7 @@ TEST_TIMEOUT(gpu_p2p_unload_while_an_odp_mr_holds_aliases, 300)
 
 	if (strncmp(info.provider, "gpu-", 4) ||
 	    !getenv("HMM_P2P_GPU_P2P_UNLOAD") || !getenv("HMM_P2P_GPU_P2P_LOAD"))
-		SKIP(return, "GPU 0 is not served by gpu_p2p (run-suite's gpu_p2p pass)");
+		SKIP("GPU 0 is not served by gpu_p2p (run-suite's gpu_p2p pass)");
 	rxe_p2p_or_skip();
 	rdma_setup(&r, NPAGES);
 	p0 = p2p_read(NULL);
