@@ -18,9 +18,11 @@
  *
  * A pagemap goes away only after all its pages were freed; a device's
  * windows go away before its driver unbinds (bus notifier) and when a scan
- * no longer finds the pagemap. The BAR-window helper migrates pages still in
- * device memory to RAM before a window goes away, so no alias outlives the
- * window behind it (hmm_p2p.h).
+ * no longer finds the pagemap. Before a window goes, the BAR-window helper
+ * unmaps every page it covers from every process and maps it back
+ * (hmm_p2p_bar_window_fini_in_place()): every mirror holding an alias is
+ * invalidated, so no alias outlives the window behind it (hmm_p2p.h), and
+ * the pages stay in the GPU, for its driver to move with its own means.
  *
  * Pages beyond what the BAR shows (a small BAR) have no alias and fall back
  * to migration page by page (fallback_refused). docs/providers.md has the
@@ -238,8 +240,16 @@ struct gpup2p_map {
 };
 
 static LIST_HEAD(gpup2p_maps);
+/*
+ * Lock order: gpup2p_scan_lock, then a device lock, then gpup2p_mutex.
+ * gpup2p_mutex is only ever held briefly (lists, admin windows, refusals):
+ * the bus notifier takes it for every PCI device that unbinds. Windows are
+ * set up and withdrawn under their device's lock, outside it.
+ */
+static DEFINE_MUTEX(gpup2p_scan_lock);	/* one scan (or windows write) at a time */
 static DEFINE_MUTEX(gpup2p_mutex);	/* maps, admin windows, refusals */
 static bool gpup2p_exiting;
+static atomic_t gpup2p_refusals_stale = ATOMIC_INIT(0); /* a driver bound */
 static bool gpup2p_said_idle;	/* the scan found no region last time */
 /* Why the module is idle, said once by the scan and by the state parameter. */
 #define GPUP2P_IDLE_REASON \
@@ -282,13 +292,15 @@ static struct gpup2p_map *gpup2p_map_at(phys_addr_t start)
 }
 
 /*
- * Withdraw the provider, give the window back (evicting what it covers,
- * through pages our reference keeps), then let the pagemap go.
+ * Withdraw the provider, give the window back (every alias it handed out
+ * invalidated, through pages our reference keeps; the pages stay in the
+ * GPU), then let the pagemap go. Unlinked already; the device lock of
+ * m->pdev held (its driver stays bound meanwhile), gpup2p_mutex not held.
  */
 static void gpup2p_map_free(struct gpup2p_map *m)
 {
 	hmm_p2p_unregister_provider(m->prov);
-	hmm_p2p_bar_window_fini(&m->win);
+	hmm_p2p_bar_window_fini_in_place(&m->win);
 	put_dev_pagemap(m->pgmap);
 	pr_info("%s: P2P window of the pagemap at %pa released\n",
 		pci_name(m->pdev), &m->pgmap_start);
@@ -300,10 +312,13 @@ static void gpup2p_map_free(struct gpup2p_map *m)
  * Set up the window and the provider for @pgmap, found to be BAR @bar of
  * @pdev from @bar_offset on. The window is what the BAR shows of the
  * pagemap, in whole memory subsections; the rest of the pagemap has no
- * alias. Device lock of @pdev and gpup2p_mutex held.
+ * alias. Device lock of @pdev and gpup2p_scan_lock held; the map is
+ * returned, not listed yet.
  */
-static int gpup2p_map_create(struct dev_pagemap *pgmap, struct pci_dev *pdev,
-			     const char *how, int bar, u64 bar_offset)
+static struct gpup2p_map *gpup2p_map_create(struct dev_pagemap *pgmap,
+					    struct pci_dev *pdev,
+					    const char *how, int bar,
+					    u64 bar_offset)
 {
 	u64 pgmap_len = range_len(&pgmap->range);
 	u64 bar_len = pci_resource_len(pdev, bar);
@@ -317,7 +332,7 @@ static int gpup2p_map_create(struct dev_pagemap *pgmap, struct pci_dev *pdev,
 		pr_err("%s: BAR%d has no memory at offset %#llx: pagemap at %#llx left to migration\n",
 		       pci_name(pdev), bar, bar_offset,
 		       (u64)pgmap->range.start);
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	}
 	size = ALIGN_DOWN(min(pgmap_len, bar_len - bar_offset),
 			  SUBSECTION_SIZE);
@@ -325,11 +340,11 @@ static int gpup2p_map_create(struct dev_pagemap *pgmap, struct pci_dev *pdev,
 		pr_err("%s: BAR%d shows less than %lu bytes of the pagemap at %#llx: left to migration\n",
 		       pci_name(pdev), bar, SUBSECTION_SIZE,
 		       (u64)pgmap->range.start);
-		return -ENOSPC;
+		return ERR_PTR(-ENOSPC);
 	}
 	m = kzalloc_obj(*m);
 	if (!m)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	m->pgmap = pgmap;
 	m->pgmap_start = pgmap->range.start;
 	m->how = how;
@@ -355,22 +370,21 @@ static int gpup2p_map_create(struct dev_pagemap *pgmap, struct pci_dev *pdev,
 	if (ret)
 		goto err_provider;
 	m->pdev = pci_dev_get(pdev);
-	list_add_tail(&m->node, &gpup2p_maps);
 	pr_info("%s: provider %s (%s): pagemap %#llx-%#llx is BAR%d %#llx-%#llx (%llu of %llu MiB aliased)\n",
 		pci_name(pdev), m->name, how, (u64)pgmap->range.start,
 		(u64)pgmap->range.end, bar, bar_offset, bar_offset + size - 1,
 		size >> 20, pgmap_len >> 20);
-	return 0;
+	return m;
 
 err_provider:
 	hmm_p2p_unregister_provider(m->prov);
 err_window:
-	hmm_p2p_bar_window_fini(&m->win);
+	hmm_p2p_bar_window_fini_in_place(&m->win);
 err_free:
 	kfree(m);
 	pr_err("%s: cannot provide for the pagemap at %#llx (%s): %d, its pages migrate\n",
 	       pci_name(pdev), (u64)pgmap->range.start, how, ret);
-	return ret;
+	return ERR_PTR(ret);
 }
 
 /* ---- matching a pagemap to its device ------------------------------------------ */
@@ -390,19 +404,25 @@ struct gpup2p_match {
 	int bar;
 	u64 bar_offset;
 	unsigned int candidates;	/* devices whose driver has a rule */
+	unsigned int busy;		/* devices whose lock was taken: look again */
 };
 
 /*
  * The pagemap must be of the driver bound to the device: its callbacks live
- * in that driver's module. This holds for every rule and for every window.
- * Device lock held.
+ * in that driver's module. A driver built into the kernel has no module to
+ * tell its callbacks apart: only a rule's own match (a pointer comparison)
+ * can tie a pagemap to it. Device lock held.
  */
-static bool gpup2p_ops_of_driver(struct pci_dev *pdev, const void *ops)
+static bool gpup2p_ops_of_driver(struct pci_dev *pdev, const void *ops,
+				 bool rule_matched)
 {
 	struct device_driver *drv = pdev->dev.driver;
 
-	return drv && ops &&
-	       (!drv->owner || within_module((unsigned long)ops, drv->owner));
+	if (!drv || !ops)
+		return false;
+	if (!drv->owner)
+		return rule_matched;
+	return within_module((unsigned long)ops, drv->owner);
 }
 
 /* Does @mt's pagemap belong to @pdev by @rule? Device lock held. */
@@ -414,7 +434,7 @@ static bool gpup2p_rule_matches(struct pci_dev *pdev,
 
 	return rule && rule == gpup2p_rule_of(pdev, &bar) && bar == mt->bar &&
 	       rule->match(pdev, (struct dev_pagemap *)mt->pgmap) &&
-	       gpup2p_ops_of_driver(pdev, mt->ops);
+	       gpup2p_ops_of_driver(pdev, mt->ops, true);
 }
 
 static int gpup2p_match_rule(struct device *dev, void *data)
@@ -424,7 +444,14 @@ static int gpup2p_match_rule(struct device *dev, void *data)
 	const struct gpup2p_rule *rule;
 	bool hit = false;
 
-	device_lock(dev);
+	/*
+	 * Never wait for a device here: its lock may be held by an unbind
+	 * that waits for a pagemap reference only a later sweep drops.
+	 */
+	if (!device_trylock(dev)) {
+		mt->busy++;
+		return 0;
+	}
 	rule = gpup2p_rule_of(pdev, &mt->bar);
 	if (rule) {
 		mt->candidates++;
@@ -439,22 +466,37 @@ static int gpup2p_match_rule(struct device *dev, void *data)
 	return 1;
 }
 
-/* An administrator's window for @mt's pagemap? gpup2p_mutex held. */
-static bool gpup2p_match_admin(struct gpup2p_match *mt)
+/* The administrator's window for the pagemap at @start. gpup2p_mutex held. */
+static struct gpup2p_admin_window *gpup2p_admin_at(phys_addr_t start)
 {
 	unsigned int i;
 
-	for (i = 0; i < gpup2p_nr_admin; i++) {
-		struct gpup2p_admin_window *w = &gpup2p_admin[i];
+	for (i = 0; i < gpup2p_nr_admin; i++)
+		if (gpup2p_admin[i].pgmap_start == start)
+			return &gpup2p_admin[i];
+	return NULL;
+}
 
-		if (w->pgmap_start != mt->start)
-			continue;
-		mt->pdev = pci_dev_get(w->pdev);
-		mt->bar = w->bar;
-		mt->bar_offset = w->bar_offset;
-		return true;
-	}
-	return false;
+/* An administrator's window for @mt's pagemap? gpup2p_mutex held. */
+static bool gpup2p_match_admin(struct gpup2p_match *mt)
+{
+	struct gpup2p_admin_window *w = gpup2p_admin_at(mt->start);
+
+	if (!w)
+		return false;
+	mt->pdev = pci_dev_get(w->pdev);
+	mt->bar = w->bar;
+	mt->bar_offset = w->bar_offset;
+	return true;
+}
+
+/* Is @mt's window still the administrator's? gpup2p_mutex held. */
+static bool gpup2p_admin_still(const struct gpup2p_match *mt)
+{
+	struct gpup2p_admin_window *w = gpup2p_admin_at(mt->start);
+
+	return w && w->pdev == mt->pdev && w->bar == mt->bar &&
+	       w->bar_offset == mt->bar_offset;
 }
 
 /*
@@ -487,35 +529,62 @@ static void gpup2p_refuse(const struct gpup2p_match *mt, const char *why)
 }
 
 /*
+ * Is @pgmap, referenced now, the very pagemap the scan identified? A freed
+ * pagemap's memory may be reused by another: compare what identified it.
+ */
+static bool gpup2p_same_pagemap(const struct dev_pagemap *pgmap,
+				const struct gpup2p_match *mt)
+{
+	return pgmap && pgmap == mt->pgmap && pgmap->ops == mt->ops &&
+	       pgmap->type == MEMORY_DEVICE_PRIVATE &&
+	       pgmap->range.start == mt->start;
+}
+
+/*
  * Under the device lock the driver cannot unbind, so a pagemap that is its
  * own (devm-managed, as amdgpu's) stays while we set up the window. Look
- * again: still bound, still the same pagemap, still matching.
+ * again: still bound, still the same pagemap, still matching, the
+ * administrator's window still there. The device lock is only tried (see
+ * gpup2p_match_rule()): a busy device is looked at again by the next scan.
  */
 static void gpup2p_provide(struct gpup2p_match *mt)
 {
 	struct pci_dev *pdev = mt->pdev;
+	struct gpup2p_map *m = NULL;
 	struct dev_pagemap *pgmap;
-	bool same, ours = false;
+	bool same, ours = false, go = false;
 
-	device_lock(&pdev->dev);
+	if (!device_trylock(&pdev->dev))
+		return;
 	pgmap = hmm_p2p_get_dev_pagemap(PHYS_PFN(mt->start));
 	/* Gone, replaced or rebound meanwhile: the next scan looks again. */
-	same = pgmap && pgmap == mt->pgmap &&
+	same = gpup2p_same_pagemap(pgmap, mt) &&
 	       (!mt->rule || gpup2p_rule_matches(pdev, mt->rule, mt));
 	if (same)
-		ours = gpup2p_ops_of_driver(pdev, mt->ops);
+		ours = gpup2p_ops_of_driver(pdev, mt->ops, mt->rule);
 	mutex_lock(&gpup2p_mutex);
-	if (same && !ours) {
+	if (same && !ours)
 		gpup2p_refuse(mt, "not a pagemap of the driver bound to its device");
-	} else if (ours && !gpup2p_exiting && !gpup2p_map_at(mt->start)) {
-		if (gpup2p_map_create(pgmap, pdev,
-				      mt->rule ? mt->rule->name : "window",
-				      mt->bar, mt->bar_offset))
-			gpup2p_note_refused(mt->start);
-		else
-			pgmap = NULL;	/* the map keeps the reference */
-	}
+	else if (ours && !gpup2p_exiting && !gpup2p_map_at(mt->start) &&
+		 (mt->rule || gpup2p_admin_still(mt)))
+		go = true;
 	mutex_unlock(&gpup2p_mutex);
+	if (go) {
+		m = gpup2p_map_create(pgmap, pdev,
+				      mt->rule ? mt->rule->name : "window",
+				      mt->bar, mt->bar_offset);
+		if (IS_ERR(m)) {
+			m = NULL;
+			mutex_lock(&gpup2p_mutex);
+			gpup2p_note_refused(mt->start);
+			mutex_unlock(&gpup2p_mutex);
+		} else {
+			pgmap = NULL;	/* the map keeps the reference */
+			mutex_lock(&gpup2p_mutex);
+			list_add_tail(&m->node, &gpup2p_maps);
+			mutex_unlock(&gpup2p_mutex);
+		}
+	}
 	if (pgmap)
 		put_dev_pagemap(pgmap);
 	device_unlock(&pdev->dev);
@@ -541,6 +610,8 @@ static void gpup2p_try_region(phys_addr_t start)
 	    !bus_for_each_dev(&pci_bus_type, NULL, &mt, gpup2p_match_rule)) {
 		char why[96];
 
+		if (mt.busy)
+			return;		/* a device was busy: look again */
 		snprintf(why, sizeof(why),
 			 "no window or rule names its device (%u device(s) bound to a driver with a rule)",
 			 mt.candidates);
@@ -594,8 +665,21 @@ static bool gpup2p_map_current(struct gpup2p_map *m)
 }
 
 /*
- * Withdraw the windows whose pagemap is gone. Device lock first, then
- * gpup2p_mutex, as in the bus notifier.
+ * Does @m's window go? Its pagemap is no longer listed (unless the list
+ * overflowed: then only a dying reference counts), or is being unmapped.
+ */
+static bool gpup2p_map_stale(struct gpup2p_map *m,
+			     const struct gpup2p_regions *r)
+{
+	if (!gpup2p_map_current(m))
+		return true;
+	return !r->overflow && !gpup2p_region_listed(r, m->pgmap_start);
+}
+
+/*
+ * Withdraw the windows whose pagemap is gone. Device lock first (only
+ * tried: a busy device is swept by the next scan, or its unbind withdraws
+ * its windows), then gpup2p_mutex to unlink; the window goes without it.
  */
 static void gpup2p_sweep(const struct gpup2p_regions *r)
 {
@@ -619,17 +703,19 @@ static void gpup2p_sweep(const struct gpup2p_regions *r)
 	mutex_unlock(&gpup2p_mutex);
 
 	for (i = 0; i < n; i++) {
-		device_lock(&seen[i].pdev->dev);
-		mutex_lock(&gpup2p_mutex);
-		m = gpup2p_map_at(seen[i].start);
-		if (m && m->pdev == seen[i].pdev &&
-		    !(gpup2p_region_listed(r, m->pgmap_start) &&
-		      gpup2p_map_current(m))) {
-			list_del(&m->node);
-			gpup2p_map_free(m);
+		if (device_trylock(&seen[i].pdev->dev)) {
+			mutex_lock(&gpup2p_mutex);
+			m = gpup2p_map_at(seen[i].start);
+			if (m && m->pdev == seen[i].pdev &&
+			    gpup2p_map_stale(m, r))
+				list_del(&m->node);
+			else
+				m = NULL;
+			mutex_unlock(&gpup2p_mutex);
+			if (m)
+				gpup2p_map_free(m);
+			device_unlock(&seen[i].pdev->dev);
 		}
-		mutex_unlock(&gpup2p_mutex);
-		device_unlock(&seen[i].pdev->dev);
 		pci_dev_put(seen[i].pdev);
 	}
 	kfree(seen);
@@ -647,6 +733,9 @@ static void gpup2p_scan(void)
 			    0, U64_MAX, r, gpup2p_collect_region);
 
 	mutex_lock(&gpup2p_mutex);
+	/* A driver bound: it may make a refused pagemap acceptable. */
+	if (atomic_xchg(&gpup2p_refusals_stale, 0))
+		gpup2p_nr_refused = 0;
 	/* Forget refusals of regions that are gone. */
 	for (i = 0; i < gpup2p_nr_refused;) {
 		if (gpup2p_region_listed(r, gpup2p_refused[i]))
@@ -671,7 +760,9 @@ static void gpup2p_scan(void)
 
 static void gpup2p_scan_fn(struct work_struct *work)
 {
+	mutex_lock(&gpup2p_scan_lock);
 	gpup2p_scan();
+	mutex_unlock(&gpup2p_scan_lock);
 	if (!READ_ONCE(gpup2p_exiting))
 		queue_delayed_work(system_long_wq, &gpup2p_scan_work,
 				   msecs_to_jiffies(max(scan_ms, 10U)));
@@ -681,28 +772,23 @@ static void gpup2p_scan_fn(struct work_struct *work)
 
 /*
  * Before a driver unbinds from a device (device lock held): withdraw every
- * window of the device, evicting what it covers, while the driver and its
- * pagemaps are still there.
+ * window of the device, invalidating every alias it handed out, while the
+ * driver and its pagemaps are still there.
  */
 static void gpup2p_detach(struct pci_dev *pdev)
 {
 	struct gpup2p_map *m, *tmp;
+	LIST_HEAD(gone);
 
 	mutex_lock(&gpup2p_mutex);
-	list_for_each_entry_safe(m, tmp, &gpup2p_maps, node) {
-		if (m->pdev != pdev)
-			continue;
+	list_for_each_entry_safe(m, tmp, &gpup2p_maps, node)
+		if (m->pdev == pdev)
+			list_move_tail(&m->node, &gone);
+	mutex_unlock(&gpup2p_mutex);
+	list_for_each_entry_safe(m, tmp, &gone, node) {
 		list_del(&m->node);
 		gpup2p_map_free(m);
 	}
-	mutex_unlock(&gpup2p_mutex);
-}
-
-static void gpup2p_forget_refusals(void)
-{
-	mutex_lock(&gpup2p_mutex);
-	gpup2p_nr_refused = 0;
-	mutex_unlock(&gpup2p_mutex);
 }
 
 static int gpup2p_bus_notify(struct notifier_block *nb, unsigned long action,
@@ -717,7 +803,7 @@ static int gpup2p_bus_notify(struct notifier_block *nb, unsigned long action,
 	} else if (action == BUS_NOTIFY_BOUND_DRIVER &&
 		   !READ_ONCE(gpup2p_exiting)) {
 		/* A new driver may make a refused pagemap acceptable. */
-		gpup2p_forget_refusals();
+		atomic_set(&gpup2p_refusals_stale, 1);
 		mod_delayed_work(system_long_wq, &gpup2p_scan_work, 0);
 	}
 	return NOTIFY_DONE;
@@ -777,6 +863,12 @@ static int gpup2p_window_add(struct pci_dev *pdev, int bar, u64 bar_offset,
 {
 	unsigned int i;
 
+	/* A bridge's BAR holds no device memory a pagemap could be. */
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL) {
+		pr_err("windows: %s is a bridge, not a device with memory\n",
+		       pci_name(pdev));
+		return -EINVAL;
+	}
 	/* The BAR number first: it indexes the device's resources. */
 	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
 	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
@@ -822,29 +914,50 @@ static int gpup2p_window_add(struct pci_dev *pdev, int bar, u64 bar_offset,
 	return 0;
 }
 
-static int gpup2p_window_del(struct pci_dev *pdev, int bar)
+/*
+ * Withdraw the window of @bdf's BAR @bar (by name: the device may be gone).
+ * The map of a window goes under its device's lock, then the entry.
+ * gpup2p_scan_lock held.
+ */
+static int gpup2p_window_del(const char *bdf, int bar)
 {
-	struct gpup2p_admin_window *w;
-	struct gpup2p_map *m;
+	struct gpup2p_admin_window *w = NULL;
+	struct gpup2p_map *m = NULL;
+	struct pci_dev *pdev = NULL;
+	phys_addr_t start = 0;
 	unsigned int i;
 
+	mutex_lock(&gpup2p_mutex);
 	for (i = 0; i < gpup2p_nr_admin; i++) {
-		w = &gpup2p_admin[i];
-		if (w->pdev == pdev && w->bar == bar)
+		if (!strcmp(pci_name(gpup2p_admin[i].pdev), bdf) &&
+		    gpup2p_admin[i].bar == bar) {
+			w = &gpup2p_admin[i];
+			pdev = pci_dev_get(w->pdev);
+			start = w->pgmap_start;
 			break;
+		}
 	}
-	if (i == gpup2p_nr_admin) {
-		pr_err("windows: %s BAR%d has no window\n", pci_name(pdev),
-		       bar);
+	mutex_unlock(&gpup2p_mutex);
+	if (!pdev) {
+		pr_err("windows: %s BAR%d has no window\n", bdf, bar);
 		return -ENOENT;
 	}
-	m = gpup2p_map_at(w->pgmap_start);
-	if (m && !strcmp(m->how, "window")) {
+	/* Only the scan lock's holder changes the admin windows. */
+	device_lock(&pdev->dev);
+	mutex_lock(&gpup2p_mutex);
+	m = gpup2p_map_at(start);
+	if (m && m->pdev == pdev && !strcmp(m->how, "window"))
 		list_del(&m->node);
-		gpup2p_map_free(m);
-	}
+	else
+		m = NULL;
 	pci_dev_put(w->pdev);
-	gpup2p_admin[i] = gpup2p_admin[--gpup2p_nr_admin];
+	*w = gpup2p_admin[--gpup2p_nr_admin];
+	gpup2p_nr_refused = 0;
+	mutex_unlock(&gpup2p_mutex);
+	if (m)
+		gpup2p_map_free(m);
+	device_unlock(&pdev->dev);
+	pci_dev_put(pdev);
 	return 0;
 }
 
@@ -857,7 +970,7 @@ static ssize_t windows_store(struct kobject *kobj, struct kobj_attribute *a,
 			     const char *buf, size_t count)
 {
 	unsigned int domain, bus, slot, fn;
-	char op[4], bdf[32];
+	char op[4], bdf[32], name[16];
 	unsigned long long offset = 0, start = 0;
 	struct pci_dev *pdev;
 	int bar, n, ret;
@@ -869,29 +982,36 @@ static ssize_t windows_store(struct kobject *kobj, struct kobj_attribute *a,
 	if (n < 3 || (strcmp(op, "add") && strcmp(op, "del")) ||
 	    (!strcmp(op, "add") && n != 5) ||
 	    sscanf(bdf, "%x:%x:%x.%x", &domain, &bus, &slot, &fn) != 4 ||
-	    slot > 0x1f || fn > 7) {
+	    domain > 0xffff || bus > 0xff || slot > 0x1f || fn > 7) {
 		pr_err("windows: expected \"add DDDD:BB:DD.F BAR OFFSET PAGEMAP_START\" or \"del DDDD:BB:DD.F BAR\"\n");
 		return -EINVAL;
 	}
-	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(slot, fn));
-	if (!pdev) {
-		pr_err("windows: no PCI device %s\n", bdf);
-		return -ENODEV;
+	/* As pci_name() spells it. */
+	snprintf(name, sizeof(name), "%04x:%02x:%02x.%u", domain, bus, slot,
+		 fn);
+	mutex_lock(&gpup2p_scan_lock);
+	if (!strcmp(op, "del")) {
+		ret = gpup2p_window_del(name, bar);
+	} else {
+		pdev = pci_get_domain_bus_and_slot(domain, bus,
+						   PCI_DEVFN(slot, fn));
+		if (!pdev) {
+			pr_err("windows: no PCI device %s\n", name);
+			ret = -ENODEV;
+		} else {
+			mutex_lock(&gpup2p_mutex);
+			ret = gpup2p_window_add(pdev, bar, offset, start);
+			if (!ret)
+				gpup2p_nr_refused = 0;
+			mutex_unlock(&gpup2p_mutex);
+			pci_dev_put(pdev);
+		}
 	}
-	mutex_lock(&gpup2p_mutex);
-	if (!strcmp(op, "add"))
-		ret = gpup2p_window_add(pdev, bar, offset, start);
-	else
-		ret = gpup2p_window_del(pdev, bar);
-	if (!ret)
-		gpup2p_nr_refused = 0;
-	mutex_unlock(&gpup2p_mutex);
-	pci_dev_put(pdev);
-	if (ret)
-		return ret;
 	/* Provide at once, so that the writer sees the result. */
-	gpup2p_scan();
-	return count;
+	if (!ret)
+		gpup2p_scan();
+	mutex_unlock(&gpup2p_scan_lock);
+	return ret ? ret : count;
 }
 
 static struct kobj_attribute gpup2p_providers_attr = __ATTR_RO(providers);

@@ -7,14 +7,23 @@
  *
  * Only the window is registered as P2PDMA memory (never the whole BAR), and
  * all of it is allocated to the provider at once, so the p2pmem sysfs
- * allocator of the BAR cannot hand our device memory to anyone else.
+ * allocator of the BAR cannot hand our device memory to anyone else. A
+ * window given back while its device stays bound stays allocated until the
+ * device's driver unbinds (a "kept" window, taken again by the next init of
+ * the same window): the pool would hand out memory the GPU still uses.
  *
- * The window outlives every alias it handed out (hmm_p2p.h): before it goes
- * back to the pool, hmm_p2p_bar_window_fini() migrates the device-private
- * pages it covers to RAM, copying through the window itself. The migration
- * invalidates every mirror of those pages (an RDMA NIC's MTT, rxe's pfn
- * list), so no device keeps an alias into memory that someone else may be
- * given next.
+ * The window outlives every alias it handed out (hmm_p2p.h). Before it
+ * goes, every device-private page it covers is unmapped from every process
+ * through migrate_device_range(), which invalidates every mirror of the page
+ * (an RDMA NIC's MTT, rxe's pfn list):
+ *  - hmm_p2p_bar_window_fini() then migrates the pages to RAM, copying
+ *    through the window itself (for a provider whose window is the only way
+ *    to its device memory);
+ *  - hmm_p2p_bar_window_fini_in_place() puts them back where they were (for
+ *    a provider beside a GPU driver that moves its memory with its own
+ *    means: its migrate_to_ram() serves the next CPU fault, and nothing
+ *    reads device memory through a path its driver does not know, such as
+ *    amdgpu's HDP cache).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,6 +47,153 @@
  */
 static LIST_HEAD(hmm_p2p_windows);
 static DEFINE_MUTEX(hmm_p2p_windows_lock);
+
+/* ---- kept windows ---------------------------------------------------------- */
+
+/*
+ * A window given back while its device's driver stays bound: still
+ * allocated from the device's P2PDMA pool, so that p2pmem/allocate (which
+ * kernel lockdown does not cover) cannot map memory the GPU still uses. A
+ * devres action of the device frees it when the driver unbinds, just before
+ * the P2PDMA pool itself goes (devres runs in reverse order). Needs
+ * devm_remove_action_nowarn() to be taken back safely while a driver may
+ * unbind; without it (6.12), a window goes back to the pool as before.
+ */
+struct kept_window {
+	struct list_head node;		/* hmm_p2p_kept */
+	struct pci_dev *pdev;		/* reference held */
+	int bar;
+	u64 bar_offset;
+	size_t size;
+	void *kaddr;
+};
+
+static LIST_HEAD(hmm_p2p_kept);		/* under hmm_p2p_windows_lock */
+
+static void kept_free(struct kept_window *k)
+{
+	pci_free_p2pmem(k->pdev, k->kaddr, k->size);
+	pci_dev_put(k->pdev);
+	kfree(k);
+}
+
+/* devres action: the device's driver unbinds, its P2PDMA pool goes next. */
+static void __maybe_unused kept_release(void *data)
+{
+	struct kept_window *k = data;
+
+	mutex_lock(&hmm_p2p_windows_lock);
+	list_del_init(&k->node);
+	mutex_unlock(&hmm_p2p_windows_lock);
+	kept_free(k);
+}
+
+#ifdef HMM_P2P_HAVE_DEVM_REMOVE_ACTION_NOWARN
+/* Keep @win's allocation until its device's driver unbinds. */
+static bool window_keep(const struct hmm_p2p_bar_window *win)
+{
+	struct kept_window *k;
+
+	if (!READ_ONCE(win->pdev->dev.driver))
+		return false;	/* nothing would free it at unbind */
+	k = kzalloc(sizeof(*k), GFP_KERNEL);
+	if (!k)
+		return false;
+	*k = (struct kept_window){
+		.pdev = pci_dev_get(win->pdev),
+		.bar = win->bar,
+		.bar_offset = win->bar_offset,
+		.size = win->size,
+		.kaddr = win->kaddr,
+	};
+	/* Listed first: the action may run as soon as it is added. */
+	mutex_lock(&hmm_p2p_windows_lock);
+	list_add_tail(&k->node, &hmm_p2p_kept);
+	mutex_unlock(&hmm_p2p_windows_lock);
+	if (!devm_add_action(&win->pdev->dev, kept_release, k))
+		return true;
+	mutex_lock(&hmm_p2p_windows_lock);
+	list_del(&k->node);
+	mutex_unlock(&hmm_p2p_windows_lock);
+	pci_dev_put(k->pdev);
+	kfree(k);
+	return false;
+}
+
+/* The kept allocation of exactly this window, taken back, or NULL. */
+static void *kept_take(struct pci_dev *pdev, int bar, u64 bar_offset,
+		       size_t size)
+{
+	struct kept_window *k, *found = NULL;
+	void *kaddr;
+
+	mutex_lock(&hmm_p2p_windows_lock);
+	list_for_each_entry(k, &hmm_p2p_kept, node) {
+		if (k->pdev == pdev && k->bar == bar &&
+		    k->bar_offset == bar_offset && k->size == size) {
+			found = k;
+			list_del_init(&k->node);
+			break;
+		}
+	}
+	mutex_unlock(&hmm_p2p_windows_lock);
+	if (!found)
+		return NULL;
+	/* Its device is unbinding right now: the action frees it. */
+	if (devm_remove_action_nowarn(&pdev->dev, kept_release, found))
+		return NULL;
+	kaddr = found->kaddr;
+	pci_dev_put(found->pdev);
+	kfree(found);
+	return kaddr;
+}
+
+/*
+ * Module exit: the actions are this module's code. Each kept window goes
+ * back to its pool now; one whose device is unbinding right now is freed by
+ * its action, which ran once the device lock (held across the unbind's
+ * devres release) can be taken.
+ */
+void hmm_p2p_bar_window_exit(void)
+{
+	struct kept_window *k;
+	struct pci_dev *pdev;
+
+	for (;;) {
+		mutex_lock(&hmm_p2p_windows_lock);
+		k = list_first_entry_or_null(&hmm_p2p_kept, struct kept_window,
+					     node);
+		if (k)
+			list_del_init(&k->node);
+		mutex_unlock(&hmm_p2p_windows_lock);
+		if (!k)
+			break;
+		pdev = pci_dev_get(k->pdev);
+		if (!devm_remove_action_nowarn(&pdev->dev, kept_release, k)) {
+			kept_free(k);
+		} else {
+			device_lock(&pdev->dev);
+			device_unlock(&pdev->dev);
+		}
+		pci_dev_put(pdev);
+	}
+}
+#else
+static bool window_keep(const struct hmm_p2p_bar_window *win)
+{
+	return false;
+}
+
+static void *kept_take(struct pci_dev *pdev, int bar, u64 bar_offset,
+		       size_t size)
+{
+	return NULL;
+}
+
+void hmm_p2p_bar_window_exit(void)
+{
+}
+#endif
 
 /* ---- registration ---------------------------------------------------------- */
 
@@ -119,6 +275,9 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 	}
 	memset(win, 0, sizeof(*win));
 
+	win->kaddr = kept_take(pdev, bar, bar_offset, size);
+	if (win->kaddr)
+		goto taken;
 	ret = window_registered(pci_resource_start(pdev, bar) + bar_offset,
 				size);
 	if (ret < 0) {
@@ -157,6 +316,7 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 		       pci_name(pdev), bar);
 		return -EBUSY;
 	}
+taken:
 	win->pdev = pdev;
 	win->bar = bar;
 	win->bar_offset = bar_offset;
@@ -233,18 +393,20 @@ static bool evict_busy(unsigned long pfn, unsigned long src)
 }
 
 /*
- * Migrate the in-use pages of [first, first + n) (window page indexes) to
- * RAM. Returns how many stayed behind (busy, or no RAM for them yet).
+ * Unmap the in-use pages of [first, first + n) (window page indexes) from
+ * every process, which invalidates every mirror of them; then, with @copy,
+ * migrate them to RAM, else put them back. Returns how many stayed behind
+ * (busy, or no RAM for them yet).
  */
 static unsigned long evict_batch(const struct hmm_p2p_bar_window *win,
 				 unsigned long first, unsigned long n,
-				 struct evict_batch *b)
+				 struct evict_batch *b, bool copy)
 {
 	unsigned long base = win->private_base_pfn + first, i, busy = 0;
 
 	memset(b->dst, 0, n * sizeof(b->dst[0]));
 	migrate_device_range(b->src, base, n);
-	for (i = 0; i < n; i++) {
+	for (i = 0; copy && i < n; i++) {
 		struct page *spage = migrate_pfn_to_page(b->src[i]), *dpage;
 
 		if (!spage || !(b->src[i] & MIGRATE_PFN_MIGRATE))
@@ -257,7 +419,12 @@ static unsigned long evict_batch(const struct hmm_p2p_bar_window *win,
 			   page_folio(dpage));
 		b->dst[i] = evict_dst(dpage, b->src[i]);
 	}
-	migrate_device_pages(b->src, b->dst, n);
+	/*
+	 * In place, no destination: MIGRATE_PFN_MIGRATE still says which
+	 * pages were unmapped, and finalize maps them back.
+	 */
+	if (copy)
+		migrate_device_pages(b->src, b->dst, n);
 	for (i = 0; i < n; i++)
 		busy += evict_busy(base + i, b->src[i]);
 	migrate_device_finalize(b->src, b->dst, n);
@@ -271,7 +438,7 @@ static unsigned long evict_batch(const struct hmm_p2p_bar_window *win,
  * moves whole.
  */
 static unsigned long evict_pass(const struct hmm_p2p_bar_window *win,
-				struct evict_batch *b)
+				struct evict_batch *b, bool copy)
 {
 	unsigned long end_pfn = win->private_base_pfn + (win->size >> PAGE_SHIFT);
 	unsigned long npages = min(win->private_npages,
@@ -284,26 +451,27 @@ static unsigned long evict_pass(const struct hmm_p2p_bar_window *win,
 		unsigned long n = min(npages - first,
 				      ALIGN(pfn + 1, EVICT_BATCH) - pfn);
 
-		busy += evict_batch(win, first, n, b);
+		busy += evict_batch(win, first, n, b, copy);
 		first += n;
 	}
 	return busy;
 }
 
 /*
- * Until no page the window aliases is left in device memory: a page that is
- * locked or referenced right now (a CPU fault migrating it, a migration in
- * the provider) is retried, since giving the window back with it would
- * break the contract. Like memunmap_pages() waiting for its pages, this
- * only ends when they settle; it says so if that takes long.
+ * Until every page the window aliases was unmapped (and, with @copy, left
+ * device memory): a page that is locked or referenced right now (a CPU
+ * fault migrating it, a migration in the provider) is retried, since giving
+ * the window back with it would break the contract. Like memunmap_pages()
+ * waiting for its pages, this only ends when they settle; it says so if
+ * that takes long.
  */
-static void window_evict(const struct hmm_p2p_bar_window *win)
+static void window_evict(const struct hmm_p2p_bar_window *win, bool copy)
 {
 	unsigned long busy, waited = 0;
 	struct evict_batch *b;
 
 	b = kmalloc(sizeof(*b), GFP_KERNEL | __GFP_NOFAIL);
-	while ((busy = evict_pass(win, b))) {
+	while ((busy = evict_pass(win, b, copy))) {
 		if (waited == EVICT_WARN_MS)
 			pr_warn("%s: %lu device pages aliased by the BAR %d window are busy, waiting for them to settle\n",
 				pci_name(win->pdev), busy, win->bar);
@@ -314,11 +482,13 @@ static void window_evict(const struct hmm_p2p_bar_window *win)
 }
 
 /*
- * Evict, then give the window back to the pool. The P2PDMA pagemap itself
- * is device-managed: it goes away when the PCI device's driver unbinds (or
- * stays for the next user of the same window, see init).
+ * Revoke every alias (evicting with @copy, in place without), then give the
+ * window back: kept until the device's driver unbinds, or to the pool. The
+ * P2PDMA pagemap itself is device-managed: it goes away when the PCI
+ * device's driver unbinds (or stays for the next user of the same window,
+ * see init).
  */
-void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win)
+static void window_retire(struct hmm_p2p_bar_window *win, bool copy)
 {
 	if (!win || !win->kaddr)
 		return;
@@ -326,13 +496,25 @@ void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win)
 	list_del(&win->node);
 	mutex_unlock(&hmm_p2p_windows_lock);
 	if (win->private_base_pfn)
-		window_evict(win);
-	pci_free_p2pmem(win->pdev, win->kaddr, win->size);
+		window_evict(win, copy);
+	if (!window_keep(win))
+		pci_free_p2pmem(win->pdev, win->kaddr, win->size);
 	WRITE_ONCE(win->kaddr, NULL);
 	win->private_base_pfn = 0;
 	win->private_npages = 0;
 }
+
+void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win)
+{
+	window_retire(win, true);
+}
 EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_fini);
+
+void hmm_p2p_bar_window_fini_in_place(struct hmm_p2p_bar_window *win)
+{
+	window_retire(win, false);
+}
+EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_fini_in_place);
 
 /* ---- translation ----------------------------------------------------------- */
 

@@ -21,13 +21,18 @@
  * the contract:
  *
  *   A BAR window that aliases device-private pages may be freed, unmapped or
- *   reused only after every device-private page it can alias has left
- *   device memory (migrated to RAM, which invalidates every mirror of the
- *   page, or freed); until then the window stays as it is.
+ *   reused only after every mirror of every device-private page it can alias
+ *   was invalidated while no new alias can be handed out (the provider is
+ *   unregistered): the page was migrated, freed, or unmapped from every
+ *   process through the kernel's own notifiers. Until then the window stays
+ *   as it is.
  *
- * hmm_p2p_bar_window_fini() keeps it for the providers that use the helper:
- * it migrates every page of the attached pagemap that the window covers back
- * to RAM (copying through the window) before it lets the window go.
+ * The BAR-window helper keeps it for the providers that use it:
+ * hmm_p2p_bar_window_fini() migrates every page of the attached pagemap that
+ * the window covers to RAM (copying through the window),
+ * hmm_p2p_bar_window_fini_in_place() unmaps each from every process and maps
+ * it back (the pages stay in device memory, for their driver to move), before
+ * either lets the window go.
  */
 #ifndef HMM_P2P_H
 #define HMM_P2P_H
@@ -191,9 +196,19 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
  * once the provider no longer migrates pages into that memory, and while
  * the attached pagemap is still mapped (before memunmap_pages(): the
  * eviction walks its pages). Sleeps; may wait for pages that are busy
- * (being migrated or faulted) to settle.
+ * (being migrated or faulted) to settle. While the device's driver stays
+ * bound, the window stays allocated from its P2PDMA pool until the driver
+ * unbinds (so that the pool cannot hand it out) and the next init of the
+ * same window takes it again.
  */
 void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win);
+/*
+ * The same, but the pages stay in device memory: each is unmapped from
+ * every process (every mirror is invalidated) and mapped back. For a
+ * provider beside a driver that reaches its device memory by its own means
+ * (its migrate_to_ram() serves the next CPU fault).
+ */
+void hmm_p2p_bar_window_fini_in_place(struct hmm_p2p_bar_window *win);
 /*
  * Attach the device-private pagemap whose first pages map 1:1 onto the
  * window (it may be larger; pages beyond the window have no alias).
