@@ -869,13 +869,18 @@ static int gpup2p_window_add(struct pci_dev *pdev, int bar, u64 bar_offset,
 		       pci_name(pdev));
 		return -EINVAL;
 	}
-	/* The BAR number first: it indexes the device's resources. */
+	/*
+	 * The BAR number first: it indexes the device's resources. Device
+	 * memory is a prefetchable BAR (VRAM apertures are; register BARs,
+	 * which a DMA write must never reach, are not).
+	 */
 	if (bar < 0 || bar >= PCI_STD_NUM_BARS ||
 	    !(pci_resource_flags(pdev, bar) & IORESOURCE_MEM) ||
+	    !(pci_resource_flags(pdev, bar) & IORESOURCE_PREFETCH) ||
 	    bar_offset >= pci_resource_len(pdev, bar) ||
 	    !IS_ALIGNED(pci_resource_start(pdev, bar) + bar_offset,
 			SUBSECTION_SIZE)) {
-		pr_err("windows: %s BAR%d offset %#llx: not a memory BAR, beyond it, or not %lu-byte aligned\n",
+		pr_err("windows: %s BAR%d offset %#llx: not a prefetchable memory BAR, beyond it, or not %lu-byte aligned\n",
 		       pci_name(pdev), bar, bar_offset, SUBSECTION_SIZE);
 		return -EINVAL;
 	}
@@ -942,8 +947,17 @@ static int gpup2p_window_del(const char *bdf, int bar)
 		pr_err("windows: %s BAR%d has no window\n", bdf, bar);
 		return -ENOENT;
 	}
-	/* Only the scan lock's holder changes the admin windows. */
-	device_lock(&pdev->dev);
+	/*
+	 * Only the scan lock's holder changes the admin windows. Never wait
+	 * for the device: an unbind holding its lock may wait for a pagemap
+	 * reference only a sweep (which needs the scan lock) drops.
+	 */
+	if (!device_trylock(&pdev->dev)) {
+		pr_err("windows: %s is busy (binding or unbinding): try again\n",
+		       bdf);
+		pci_dev_put(pdev);
+		return -EBUSY;
+	}
 	mutex_lock(&gpup2p_mutex);
 	m = gpup2p_map_at(start);
 	if (m && m->pdev == pdev && !strcmp(m->how, "window"))
@@ -1031,6 +1045,22 @@ static struct kobject *gpup2p_kobj;
 
 /* ---- module ---------------------------------------------------------------------- */
 
+static int gpup2p_count_region(struct resource *res, void *arg)
+{
+	(*(unsigned int *)arg)++;
+	return 0;
+}
+
+/* How many device-private regions exist now. */
+static unsigned int gpup2p_count_regions(void)
+{
+	unsigned int n = 0;
+
+	walk_iomem_res_desc(IORES_DESC_DEVICE_PRIVATE_MEMORY, IORESOURCE_MEM,
+			    0, U64_MAX, &n, gpup2p_count_region);
+	return n;
+}
+
 /* What the module does while not idle: said by the load line and by state. */
 static void gpup2p_describe(char *buf, size_t size)
 {
@@ -1081,11 +1111,22 @@ static int __init gpu_p2p_init(void)
 	ret = bus_register_notifier(&pci_bus_type, &gpup2p_bus_nb);
 	if (ret)
 		goto err_kobj;
-	/* Long: a scan may evict a window's pages. */
+	/*
+	 * One line at load: idle and why, when there is no device memory at
+	 * all (the scan then says nothing until some appears), else what the
+	 * module does.
+	 */
+	if (!gpup2p_count_regions()) {
+		WRITE_ONCE(gpup2p_said_idle, true);
+		pr_info("version %s on %s: idle: %s\n", HMM_P2P_VERSION,
+			HMM_P2P_KERNELRELEASE, GPUP2P_IDLE_REASON);
+	} else {
+		gpup2p_describe(what, sizeof(what));
+		pr_info("version %s on %s: %s\n", HMM_P2P_VERSION,
+			HMM_P2P_KERNELRELEASE, what);
+	}
+	/* Long: a scan may wait for a window's pages to settle. */
 	queue_delayed_work(system_long_wq, &gpup2p_scan_work, 0);
-	gpup2p_describe(what, sizeof(what));
-	pr_info("version %s on %s: %s\n", HMM_P2P_VERSION,
-		HMM_P2P_KERNELRELEASE, what);
 	return 0;
 
 err_kobj:

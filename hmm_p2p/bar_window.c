@@ -55,9 +55,16 @@ static DEFINE_MUTEX(hmm_p2p_windows_lock);
  * allocated from the device's P2PDMA pool, so that p2pmem/allocate (which
  * kernel lockdown does not cover) cannot map memory the GPU still uses. A
  * devres action of the device frees it when the driver unbinds, just before
- * the P2PDMA pool itself goes (devres runs in reverse order). Needs
- * devm_remove_action_nowarn() to be taken back safely while a driver may
- * unbind; without it (6.12), a window goes back to the pool as before.
+ * the P2PDMA pool itself goes (devres runs in reverse order). The action is
+ * this module's code: each kept window holds a reference on the module, so
+ * hmm_p2p cannot unload (and give the window to the pool) before the
+ * device's driver unbinds. Needs devm_remove_action_nowarn() to be taken
+ * back safely while a driver may unbind; without it (6.12), a window goes
+ * back to the pool as before.
+ *
+ * hmm_p2p_windows_lock is held across each list change and the devres call
+ * that goes with it, and kept_release() takes it first: an action that runs
+ * always finds its entry valid.
  */
 struct kept_window {
 	struct list_head node;		/* hmm_p2p_kept */
@@ -77,46 +84,60 @@ static void kept_free(struct kept_window *k)
 	kfree(k);
 }
 
-/* devres action: the device's driver unbinds, its P2PDMA pool goes next. */
+/*
+ * devres action: the device's driver unbinds, its P2PDMA pool goes next.
+ * The module reference goes last (the usual tail of a module_put() from
+ * the module's own code).
+ */
 static void __maybe_unused kept_release(void *data)
 {
 	struct kept_window *k = data;
 
 	mutex_lock(&hmm_p2p_windows_lock);
-	list_del_init(&k->node);
+	list_del(&k->node);
 	mutex_unlock(&hmm_p2p_windows_lock);
 	kept_free(k);
+	module_put(THIS_MODULE);
 }
 
 #ifdef HMM_P2P_HAVE_DEVM_REMOVE_ACTION_NOWARN
-/* Keep @win's allocation until its device's driver unbinds. */
+/*
+ * Keep @win's allocation until its device's driver unbinds. Called by a
+ * provider with the driver bound: from its remove(), a bus notifier or any
+ * context holding the device lock, never from a devres action of the device
+ * (an action added while devres is being released would never run).
+ */
 static bool window_keep(const struct hmm_p2p_bar_window *win)
 {
 	struct kept_window *k;
+	int ret = -ENOMEM;
 
 	if (!READ_ONCE(win->pdev->dev.driver))
 		return false;	/* nothing would free it at unbind */
 	k = kzalloc(sizeof(*k), GFP_KERNEL);
-	if (!k)
-		return false;
-	*k = (struct kept_window){
-		.pdev = pci_dev_get(win->pdev),
-		.bar = win->bar,
-		.bar_offset = win->bar_offset,
-		.size = win->size,
-		.kaddr = win->kaddr,
-	};
-	/* Listed first: the action may run as soon as it is added. */
-	mutex_lock(&hmm_p2p_windows_lock);
-	list_add_tail(&k->node, &hmm_p2p_kept);
-	mutex_unlock(&hmm_p2p_windows_lock);
-	if (!devm_add_action(&win->pdev->dev, kept_release, k))
-		return true;
-	mutex_lock(&hmm_p2p_windows_lock);
-	list_del(&k->node);
-	mutex_unlock(&hmm_p2p_windows_lock);
-	pci_dev_put(k->pdev);
-	kfree(k);
+	if (k) {
+		*k = (struct kept_window){
+			.pdev = pci_dev_get(win->pdev),
+			.bar = win->bar,
+			.bar_offset = win->bar_offset,
+			.size = win->size,
+			.kaddr = win->kaddr,
+		};
+		mutex_lock(&hmm_p2p_windows_lock);
+		list_add_tail(&k->node, &hmm_p2p_kept);
+		ret = devm_add_action(&win->pdev->dev, kept_release, k);
+		if (ret)
+			list_del(&k->node);
+		else
+			__module_get(THIS_MODULE);
+		mutex_unlock(&hmm_p2p_windows_lock);
+		if (!ret)
+			return true;
+		pci_dev_put(k->pdev);
+		kfree(k);
+	}
+	pr_warn("%s: cannot keep the BAR %d window allocated (%d): it goes back to the device's P2PDMA pool\n",
+		pci_name(win->pdev), win->bar, ret);
 	return false;
 }
 
@@ -131,52 +152,23 @@ static void *kept_take(struct pci_dev *pdev, int bar, u64 bar_offset,
 	list_for_each_entry(k, &hmm_p2p_kept, node) {
 		if (k->pdev == pdev && k->bar == bar &&
 		    k->bar_offset == bar_offset && k->size == size) {
-			found = k;
-			list_del_init(&k->node);
+			/* Fails while the device unbinds: its action frees k. */
+			if (!devm_remove_action_nowarn(&pdev->dev, kept_release,
+						       k)) {
+				list_del(&k->node);
+				found = k;
+			}
 			break;
 		}
 	}
 	mutex_unlock(&hmm_p2p_windows_lock);
 	if (!found)
 		return NULL;
-	/* Its device is unbinding right now: the action frees it. */
-	if (devm_remove_action_nowarn(&pdev->dev, kept_release, found))
-		return NULL;
 	kaddr = found->kaddr;
 	pci_dev_put(found->pdev);
 	kfree(found);
+	module_put(THIS_MODULE);	/* our caller holds one too */
 	return kaddr;
-}
-
-/*
- * Module exit: the actions are this module's code. Each kept window goes
- * back to its pool now; one whose device is unbinding right now is freed by
- * its action, which ran once the device lock (held across the unbind's
- * devres release) can be taken.
- */
-void hmm_p2p_bar_window_exit(void)
-{
-	struct kept_window *k;
-	struct pci_dev *pdev;
-
-	for (;;) {
-		mutex_lock(&hmm_p2p_windows_lock);
-		k = list_first_entry_or_null(&hmm_p2p_kept, struct kept_window,
-					     node);
-		if (k)
-			list_del_init(&k->node);
-		mutex_unlock(&hmm_p2p_windows_lock);
-		if (!k)
-			break;
-		pdev = pci_dev_get(k->pdev);
-		if (!devm_remove_action_nowarn(&pdev->dev, kept_release, k)) {
-			kept_free(k);
-		} else {
-			device_lock(&pdev->dev);
-			device_unlock(&pdev->dev);
-		}
-		pci_dev_put(pdev);
-	}
 }
 #else
 static bool window_keep(const struct hmm_p2p_bar_window *win)
@@ -188,10 +180,6 @@ static void *kept_take(struct pci_dev *pdev, int bar, u64 bar_offset,
 		       size_t size)
 {
 	return NULL;
-}
-
-void hmm_p2p_bar_window_exit(void)
-{
 }
 #endif
 
@@ -432,46 +420,89 @@ static unsigned long evict_batch(const struct hmm_p2p_bar_window *win,
 }
 
 /*
- * One pass over the window's pages; returns how many stayed behind. A large
- * folio may straddle the window's end (the pagemap may be larger): the pass
- * goes on to the batch boundary after it, within the pagemap, so the folio
+ * How many pages, from the pagemap's first, a pass covers: the window's,
+ * and on to the batch boundary after them within the pagemap, so that a
+ * large folio straddling the window's end (the pagemap may be larger)
  * moves whole.
  */
-static unsigned long evict_pass(const struct hmm_p2p_bar_window *win,
-				struct evict_batch *b, bool copy)
+static unsigned long evict_npages(const struct hmm_p2p_bar_window *win)
 {
 	unsigned long end_pfn = win->private_base_pfn + (win->size >> PAGE_SHIFT);
-	unsigned long npages = min(win->private_npages,
-				   ALIGN(end_pfn, EVICT_BATCH) -
-				   win->private_base_pfn);
-	unsigned long first, busy = 0;
+
+	return min(win->private_npages,
+		   ALIGN(end_pfn, EVICT_BATCH) - win->private_base_pfn);
+}
+
+/* The batch-aligned block of @pfn, counted from the pagemap's first. */
+static unsigned long evict_block(const struct hmm_p2p_bar_window *win,
+				 unsigned long pfn)
+{
+	return pfn / EVICT_BATCH - win->private_base_pfn / EVICT_BATCH;
+}
+
+static unsigned long evict_nblocks(const struct hmm_p2p_bar_window *win)
+{
+	return evict_block(win, win->private_base_pfn + evict_npages(win) - 1) +
+	       1;
+}
+
+/*
+ * One pass over the blocks still @pending; a block none of whose pages
+ * stayed behind is done. Returns how many pages stayed behind.
+ */
+static unsigned long evict_pass(const struct hmm_p2p_bar_window *win,
+				struct evict_batch *b, bool copy,
+				unsigned long *pending)
+{
+	unsigned long npages = evict_npages(win), first, busy = 0;
 
 	for (first = 0; first < npages;) {
-		unsigned long pfn = win->private_base_pfn + first;
+		unsigned long pfn = win->private_base_pfn + first, left;
 		unsigned long n = min(npages - first,
 				      ALIGN(pfn + 1, EVICT_BATCH) - pfn);
 
-		busy += evict_batch(win, first, n, b, copy);
+		if (test_bit(evict_block(win, pfn), pending)) {
+			left = evict_batch(win, first, n, b, copy);
+			if (!left)
+				clear_bit(evict_block(win, pfn), pending);
+			busy += left;
+		}
 		first += n;
 	}
 	return busy;
 }
 
 /*
- * Until every page the window aliases was unmapped (and, with @copy, left
+ * Until every page the window covers was unmapped (and, with @copy, left
  * device memory): a page that is locked or referenced right now (a CPU
  * fault migrating it, a migration in the provider) is retried, since giving
- * the window back with it would break the contract. Like memunmap_pages()
- * waiting for its pages, this only ends when they settle; it says so if
- * that takes long.
+ * the window back with it would break the contract. Only the blocks with
+ * such a page are passed again. In place, only the blocks an alias was
+ * ever handed out in are passed at all: no other page has a mirror to
+ * invalidate, and each pass locks pages its driver may want (amdgpu
+ * discards the VRAM of a buffer whose pages it cannot migrate during an
+ * eviction). Like memunmap_pages() waiting for its pages, this only ends
+ * when they settle; it says so if that takes long.
  */
 static void window_evict(const struct hmm_p2p_bar_window *win, bool copy)
 {
-	unsigned long busy, waited = 0;
+	unsigned long nblocks = evict_nblocks(win), busy, waited = 0;
+	unsigned long *pending;
 	struct evict_batch *b;
 
+	pending = bitmap_zalloc(nblocks, GFP_KERNEL | __GFP_NOFAIL);
+	if (copy)
+		bitmap_fill(pending, nblocks);
+	else if (win->aliased)
+		bitmap_copy(pending, win->aliased, nblocks);
+	else
+		bitmap_fill(pending, nblocks);	/* not tracked: every block */
+	if (bitmap_empty(pending, nblocks)) {
+		bitmap_free(pending);
+		return;
+	}
 	b = kmalloc(sizeof(*b), GFP_KERNEL | __GFP_NOFAIL);
-	while ((busy = evict_pass(win, b, copy))) {
+	while ((busy = evict_pass(win, b, copy, pending))) {
 		if (waited == EVICT_WARN_MS)
 			pr_warn("%s: %lu device pages aliased by the BAR %d window are busy, waiting for them to settle\n",
 				pci_name(win->pdev), busy, win->bar);
@@ -479,6 +510,7 @@ static void window_evict(const struct hmm_p2p_bar_window *win, bool copy)
 		waited += 20;
 	}
 	kfree(b);
+	bitmap_free(pending);
 }
 
 /*
@@ -500,7 +532,9 @@ static void window_retire(struct hmm_p2p_bar_window *win, bool copy)
 	if (!window_keep(win))
 		pci_free_p2pmem(win->pdev, win->kaddr, win->size);
 	WRITE_ONCE(win->kaddr, NULL);
-	win->private_base_pfn = 0;
+	bitmap_free(win->aliased);
+	win->aliased = NULL;
+	WRITE_ONCE(win->private_base_pfn, 0);
 	win->private_npages = 0;
 }
 
@@ -532,9 +566,19 @@ int hmm_p2p_bar_window_attach(struct hmm_p2p_bar_window *win,
 		pr_err("bar window: pagemap does not match the window\n");
 		return -EINVAL;
 	}
+	if (win->private_base_pfn) {
+		pr_err("bar window: a pagemap is attached already\n");
+		return -EBUSY;
+	}
 	win->private_npages = range_len(&pgmap->range) >> PAGE_SHIFT;
 	/* Read by hmm_p2p_bar_windows_emit() without the provider's locks. */
 	WRITE_ONCE(win->private_base_pfn, PHYS_PFN(pgmap->range.start));
+	win->aliased = bitmap_zalloc(evict_nblocks(win), GFP_KERNEL);
+	if (!win->aliased) {
+		WRITE_ONCE(win->private_base_pfn, 0);
+		win->private_npages = 0;
+		return -ENOMEM;
+	}
 	return 0;
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_attach);
@@ -581,6 +625,7 @@ int hmm_p2p_bar_window_alias(void *priv, struct page *page,
 			     unsigned long *alias_pfn)
 {
 	const struct hmm_p2p_bar_window *win = priv;
+	unsigned long pfn;
 	u64 offset;
 	int ret;
 
@@ -590,6 +635,10 @@ int hmm_p2p_bar_window_alias(void *priv, struct page *page,
 	ret = hmm_p2p_bar_window_offset(win, page, &offset);
 	if (ret)
 		return ret;
+	/* Where the window's retirement must invalidate (test first: hot). */
+	pfn = win->private_base_pfn + (offset >> PAGE_SHIFT);
+	if (!test_bit(evict_block(win, pfn), win->aliased))
+		set_bit(evict_block(win, pfn), win->aliased);
 	*alias_pfn = win->alias_base_pfn + (offset >> PAGE_SHIFT);
 	return 0;
 }

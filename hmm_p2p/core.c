@@ -93,7 +93,6 @@ static void __exit hmm_p2p_exit(void)
 {
 	hmm_p2p_sysfs_exit();
 	hmm_p2p_registry_exit();
-	hmm_p2p_bar_window_exit();
 	hmm_p2p_walk_pool_exit();
 }
 

@@ -290,9 +290,10 @@ static bool slot_satisfied(unsigned long out, unsigned long req)
  * (HMM_PFN_VALID and HMM_PFN_DMA_MAPPED: set under the consumer's lock
  * after its sequence check, cleared by every invalidation) as it is. For a
  * page still in device memory that slot is an alias handed out earlier,
- * valid until the page leaves (hmm_p2p.h); turning it not valid would hide
- * a live device mapping from the consumer's invalidation, which unmaps
- * valid slots only. Any other valid slot gets the stock answer, so a stale
+ * valid until the consumer's invalidation (hmm_p2p.h: a window goes only
+ * after every mirror of its pages was invalidated); turning it not valid
+ * would hide a live device mapping from the consumer's invalidation, which
+ * unmaps valid slots only. Any other valid slot gets the stock answer, so a stale
  * store (the stock walk's own, or a consumer's) is repaired by the next
  * walk as it is without hmm-p2p.
  */

@@ -179,6 +179,7 @@ struct hmm_p2p_bar_window {
 	unsigned long alias_base_pfn;
 	unsigned long private_base_pfn; /* 0 until a pagemap is attached */
 	unsigned long private_npages;	/* pages of the attached pagemap */
+	unsigned long *aliased;		/* blocks an alias was handed out in */
 	struct list_head node;		/* hmm_p2p's windows, for sysfs */
 };
 
@@ -198,20 +199,27 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
  * eviction walks its pages). Sleeps; may wait for pages that are busy
  * (being migrated or faulted) to settle. While the device's driver stays
  * bound, the window stays allocated from its P2PDMA pool until the driver
- * unbinds (so that the pool cannot hand it out) and the next init of the
- * same window takes it again.
+ * unbinds (so that the pool cannot hand it out; hmm_p2p stays loaded
+ * meanwhile) and the next init of the same window takes it again. Call it
+ * from the driver's remove(), a bus notifier or with the device lock held,
+ * never from a devres action of the device.
  */
 void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win);
 /*
- * The same, but the pages stay in device memory: each is unmapped from
- * every process (every mirror is invalidated) and mapped back. For a
- * provider beside a driver that reaches its device memory by its own means
- * (its migrate_to_ram() serves the next CPU fault).
+ * The same, but the pages stay in device memory: each page in a 2 MiB block
+ * an alias was handed out in is unmapped from every process (every mirror
+ * is invalidated) and mapped back; no other page is touched. For a provider
+ * beside a driver that reaches its device memory by its own means (its
+ * migrate_to_ram() serves the next CPU fault) and whose aliases come from
+ * hmm_p2p_bar_window_alias() (which records the blocks). Call it from the
+ * driver's remove(), a bus notifier or with the device lock held, never
+ * from a devres action of the device.
  */
 void hmm_p2p_bar_window_fini_in_place(struct hmm_p2p_bar_window *win);
 /*
  * Attach the device-private pagemap whose first pages map 1:1 onto the
- * window (it may be larger; pages beyond the window have no alias).
+ * window (it may be larger; pages beyond the window have no alias). Once
+ * per init; -ENOMEM if the record of aliased blocks cannot be allocated.
  */
 int hmm_p2p_bar_window_attach(struct hmm_p2p_bar_window *win,
 			      struct dev_pagemap *pgmap);

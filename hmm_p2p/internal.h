@@ -75,9 +75,6 @@ bool hmm_p2p_enabled(void);
 int hmm_p2p_walk_pool_init(void);
 void hmm_p2p_walk_pool_exit(void);
 
-/* bar_window.c: module exit gives the kept windows back to their pools. */
-void hmm_p2p_bar_window_exit(void);
-
 /* sysfs.c */
 int hmm_p2p_sysfs_init(void);
 void hmm_p2p_sysfs_exit(void);

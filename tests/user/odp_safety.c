@@ -130,6 +130,23 @@ TEST_TIMEOUT(teardown_while_an_odp_mr_holds_aliases, 300)
 	}
 }
 
+/* /sys/module/@name/refcnt, or -1. */
+static int module_refcount(const char *name)
+{
+	char path[128];
+	FILE *f;
+	int n = -1;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
 /* Run the shell command in environment variable @var; its exit status. */
 static int run_env_command(const char *var)
 {
@@ -155,7 +172,7 @@ static int run_env_command(const char *var)
  */
 TEST_TIMEOUT(gpu_p2p_unload_while_an_odp_mr_holds_aliases, 300)
 {
-	int fd = egpu_open_or_skip(0), ret;
+	int fd = egpu_open_or_skip(0), ret, refs0, refs1;
 	struct egpu_info info = egpu_info(fd);
 	struct egpu_counters c0, c;
 	struct p2p_counters p0, dp;
@@ -177,6 +194,7 @@ TEST_TIMEOUT(gpu_p2p_unload_while_an_odp_mr_holds_aliases, 300)
 	ASSERT_GE(dp.v[P2P_ALIASES], NPAGES);
 
 	c0 = egpu_counters(fd);
+	refs0 = module_refcount("hmm_p2p");
 	ret = run_env_command("HMM_P2P_GPU_P2P_UNLOAD");
 	/* From here on: no ASSERT before gpu_p2p is loaded again. */
 	EXPECT_EQ(ret, 0);
@@ -191,6 +209,11 @@ TEST_TIMEOUT(gpu_p2p_unload_while_an_odp_mr_holds_aliases, 300)
 	ret = scribble_p2pmem(info.pci_name, info.vram_size, &p2pmem);
 	TH_LOG("p2pmem/allocate of the given-back window: %d", ret);
 	EXPECT_LT(ret, 0);
+	/* gpu_p2p's reference went, each kept window holds one. */
+	refs1 = module_refcount("hmm_p2p");
+	TH_LOG("hmm_p2p references: %d before the unload, %d after", refs0,
+	       refs1);
+	EXPECT_GE(refs1, refs0);
 
 	p0 = p2p_read(NULL);
 	memset(r.host, 0, NPAGES * PG);
