@@ -50,6 +50,12 @@
 #include "hmm_p2p_compat.h"
 #include "gpu_layout.h"
 
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+#include <drm/drm_device.h>
+#include <drm/drm_pagemap.h>
+#include <drm/drm_pagemap_util.h>
+#endif
+
 static unsigned int scan_ms = 1000;
 module_param(scan_ms, uint, 0444);
 MODULE_PARM_DESC(scan_ms,
@@ -58,7 +64,7 @@ MODULE_PARM_DESC(scan_ms,
 static char *driver_rules;
 module_param(driver_rules, charp, 0444);
 MODULE_PARM_DESC(driver_rules,
-		 "apply a built-in rule to a PCI driver of another name: driver=rule[@bar][,...] (rule: amdgpu; @bar: the window is in that BAR instead of the rule's)");
+		 "apply a built-in rule to a PCI driver of another name: driver=rule[@bar][,...] (rule: amdgpu or xe; @bar: the window is in that BAR instead of the rule's)");
 
 #define GPUP2P_MAX_REGIONS 64
 #define GPUP2P_MAX_WINDOWS 16
@@ -72,38 +78,130 @@ MODULE_PARM_DESC(driver_rules,
 
 /*
  * How a driver's device-private pagemap maps onto its BAR. @match says
- * whether @pgmap belongs to @pdev (bound to the driver, device lock held);
- * then [pgmap start, +size) is BAR @bar from @bar_offset on, page for page.
+ * whether @pgmap (a live reference held) belongs to @pdev (bound to the
+ * driver, device lock held), its callbacks included; @place says where in
+ * BAR @bar the pagemap's first page is and how many bytes from there the
+ * BAR shows of it (NULL: offset 0, to the BAR's end). From there the
+ * pagemap is the BAR page for page.
  */
 struct gpup2p_rule {
 	const char *name;
 	bool (*match)(struct pci_dev *pdev, struct dev_pagemap *pgmap);
+	int (*place)(struct pci_dev *pdev, struct dev_pagemap *pgmap, int bar,
+		     u64 *bar_offset, u64 *limit);
 	int bar;
-	u64 bar_offset;
 };
+
+/* Are @ops in the module of the driver bound to @pdev? */
+static bool gpup2p_ops_in_driver(struct pci_dev *pdev, const void *ops)
+{
+	struct device_driver *drv = pdev->dev.driver;
+
+	return drv && drv->owner &&
+	       within_module((unsigned long)ops, drv->owner);
+}
 
 /*
  * amdgpu: PCI drvdata is &adev->ddev, the pagemap is &adev->kfd.pgmap. The
  * distance between the two is verified against amdgpu's sources
- * (gpu_layout.h); it is only ever compared with the address of a pagemap
- * the kernel gave us, never dereferenced, so a wrong value matches nothing.
+ * (gpu_layout.h); it is only ever compared with the address of the pagemap,
+ * never dereferenced, so a wrong value matches nothing. The callbacks must
+ * be the driver's (a built-in driver has no module to tell them apart: the
+ * comparison alone decides).
  */
 static bool gpup2p_amdgpu_match(struct pci_dev *pdev,
 				struct dev_pagemap *pgmap)
 {
 #ifdef GPUP2P_AMDGPU_DDEV_TO_PGMAP
 	char *ddev = pci_get_drvdata(pdev);
+	struct device_driver *drv = pdev->dev.driver;
 
 	return ddev && (void *)(ddev + GPUP2P_AMDGPU_DDEV_TO_PGMAP) ==
-			       (void *)pgmap;
+			       (void *)pgmap &&
+	       (!drv->owner || gpup2p_ops_in_driver(pdev, pgmap->ops));
 #else
 	return false;
 #endif
 }
 
-/* amdgpu: VRAM offset 0 is BAR 0 offset 0 (gmc.aper_base). */
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+/* drm_pagemap's callbacks, if the module that has them is there. */
+static const struct dev_pagemap_ops *gpup2p_drm_pagemap_ops(void)
+{
+	const struct dev_pagemap_ops *(*get)(void);
+	const struct dev_pagemap_ops *ops;
+
+	get = symbol_get(drm_pagemap_pagemap_ops_get);
+	if (!get)
+		return NULL;
+	ops = get();
+	symbol_put(drm_pagemap_pagemap_ops_get);
+	return ops;
+}
+
+static const struct drm_pagemap *gpup2p_xe_dpagemap(struct dev_pagemap *pgmap)
+{
+	return (const void *)((const char *)pgmap +
+			      GPUP2P_XE_PGMAP_TO_DPAGEMAP);
+}
+#endif
+
+/*
+ * xe: the pagemap's callbacks are drm_pagemap's (or, for a driver laid out
+ * as xe and named in driver_rules, that driver's), and the struct
+ * drm_pagemap that follows the pagemap in xe's struct xe_pagemap
+ * (gpu_layout.h) points back at it and names the device's drm_device.
+ * Nothing is read beside the pagemap before its callbacks said whose it is.
+ */
+static bool gpup2p_xe_match(struct pci_dev *pdev, struct dev_pagemap *pgmap)
+{
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+	const struct drm_pagemap *dp;
+
+	if (!GPUP2P_XE_LAYOUT_HOLDS())
+		return false;
+	if (pgmap->ops != gpup2p_drm_pagemap_ops() &&
+	    !gpup2p_ops_in_driver(pdev, pgmap->ops))
+		return false;
+	dp = gpup2p_xe_dpagemap(pgmap);
+	return dp->pagemap == pgmap && dp->drm && dp->drm->dev == &pdev->dev;
+#else
+	return false;
+#endif
+}
+
+/*
+ * xe: the pagemap's first page is at the VRAM region's io_start (BAR 2
+ * plus the tile's offset) and the BAR shows io_size bytes of it
+ * (xe_page_to_pcie()). Only after gpup2p_xe_match().
+ */
+static int gpup2p_xe_place(struct pci_dev *pdev, struct dev_pagemap *pgmap,
+			   int bar, u64 *bar_offset, u64 *limit)
+{
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+	const char *vr = *(const char *const *)((const char *)pgmap +
+						 GPUP2P_XE_PGMAP_TO_VR);
+	resource_size_t start = pci_resource_start(pdev, bar), io_start;
+
+	if (!vr)
+		return -ENODEV;
+	io_start = *(const resource_size_t *)(vr + GPUP2P_XE_VR_IO_START);
+	if (io_start < start || io_start - start >= pci_resource_len(pdev, bar))
+		return -ERANGE;
+	*bar_offset = io_start - start;
+	*limit = *(const resource_size_t *)(vr + GPUP2P_XE_VR_IO_SIZE);
+	return 0;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+
 static const struct gpup2p_rule gpup2p_rules[] = {
+	/* amdgpu: VRAM offset 0 is BAR 0 offset 0 (gmc.aper_base). */
 	{ .name = "amdgpu", .match = gpup2p_amdgpu_match, .bar = 0 },
+	/* xe: the LMEM BAR, at the VRAM region's offset. */
+	{ .name = "xe", .match = gpup2p_xe_match, .place = gpup2p_xe_place,
+	  .bar = 2 },
 };
 
 /* "driver=rule[@bar]" pairs from driver_rules, parsed once at load. */
@@ -318,7 +416,7 @@ static void gpup2p_map_free(struct gpup2p_map *m)
 static struct gpup2p_map *gpup2p_map_create(struct dev_pagemap *pgmap,
 					    struct pci_dev *pdev,
 					    const char *how, int bar,
-					    u64 bar_offset)
+					    u64 bar_offset, u64 limit)
 {
 	u64 pgmap_len = range_len(&pgmap->range);
 	u64 bar_len = pci_resource_len(pdev, bar);
@@ -334,7 +432,7 @@ static struct gpup2p_map *gpup2p_map_create(struct dev_pagemap *pgmap,
 		       (u64)pgmap->range.start);
 		return ERR_PTR(-EINVAL);
 	}
-	size = ALIGN_DOWN(min(pgmap_len, bar_len - bar_offset),
+	size = ALIGN_DOWN(min3(pgmap_len, bar_len - bar_offset, limit),
 			  SUBSECTION_SIZE);
 	if (!size) {
 		pr_err("%s: BAR%d shows less than %lu bytes of the pagemap at %#llx: left to migration\n",
@@ -403,38 +501,49 @@ struct gpup2p_match {
 	const struct gpup2p_rule *rule;	/* NULL: an administrator's window */
 	int bar;
 	u64 bar_offset;
+	u64 limit;			/* bytes the BAR shows from there */
 	unsigned int candidates;	/* devices whose driver has a rule */
 	unsigned int busy;		/* devices whose lock was taken: look again */
 };
 
 /*
- * The pagemap must be of the driver bound to the device: its callbacks live
- * in that driver's module. A driver built into the kernel has no module to
- * tell its callbacks apart: only a rule's own match (a pointer comparison)
- * can tie a pagemap to it. Device lock held.
+ * Is @pgmap, referenced now, the very pagemap the scan identified? A freed
+ * pagemap's memory may be reused by another: compare what identified it.
  */
-static bool gpup2p_ops_of_driver(struct pci_dev *pdev, const void *ops,
-				 bool rule_matched)
-{
-	struct device_driver *drv = pdev->dev.driver;
-
-	if (!drv || !ops)
-		return false;
-	if (!drv->owner)
-		return rule_matched;
-	return within_module((unsigned long)ops, drv->owner);
-}
-
-/* Does @mt's pagemap belong to @pdev by @rule? Device lock held. */
-static bool gpup2p_rule_matches(struct pci_dev *pdev,
-				const struct gpup2p_rule *rule,
+static bool gpup2p_same_pagemap(const struct dev_pagemap *pgmap,
 				const struct gpup2p_match *mt)
 {
+	return pgmap && pgmap == mt->pgmap && pgmap->ops == mt->ops &&
+	       pgmap->type == MEMORY_DEVICE_PRIVATE &&
+	       pgmap->range.start == mt->start;
+}
+
+/*
+ * Does @mt's pagemap belong to @pdev by @rule, and where in the BAR is it?
+ * A live reference is held for the look (a rule may read beside the
+ * pagemap). Device lock held.
+ */
+static bool gpup2p_rule_matches(struct pci_dev *pdev,
+				const struct gpup2p_rule *rule,
+				struct gpup2p_match *mt)
+{
+	u64 offset = 0, limit = U64_MAX;
+	struct dev_pagemap *pgmap;
+	bool hit;
 	int bar;
 
-	return rule && rule == gpup2p_rule_of(pdev, &bar) && bar == mt->bar &&
-	       rule->match(pdev, (struct dev_pagemap *)mt->pgmap) &&
-	       gpup2p_ops_of_driver(pdev, mt->ops, true);
+	if (!rule || rule != gpup2p_rule_of(pdev, &bar) || bar != mt->bar)
+		return false;
+	pgmap = hmm_p2p_get_dev_pagemap(PHYS_PFN(mt->start));
+	hit = gpup2p_same_pagemap(pgmap, mt) && rule->match(pdev, pgmap) &&
+	      (!rule->place || !rule->place(pdev, pgmap, bar, &offset, &limit));
+	if (pgmap)
+		put_dev_pagemap(pgmap);
+	if (hit) {
+		mt->bar_offset = offset;
+		mt->limit = limit;
+	}
+	return hit;
 }
 
 static int gpup2p_match_rule(struct device *dev, void *data)
@@ -462,7 +571,6 @@ static int gpup2p_match_rule(struct device *dev, void *data)
 		return 0;
 	mt->pdev = pci_dev_get(pdev);
 	mt->rule = rule;
-	mt->bar_offset = rule->bar_offset;
 	return 1;
 }
 
@@ -487,6 +595,7 @@ static bool gpup2p_match_admin(struct gpup2p_match *mt)
 	mt->pdev = pci_dev_get(w->pdev);
 	mt->bar = w->bar;
 	mt->bar_offset = w->bar_offset;
+	mt->limit = U64_MAX;
 	return true;
 }
 
@@ -529,18 +638,6 @@ static void gpup2p_refuse(const struct gpup2p_match *mt, const char *why)
 }
 
 /*
- * Is @pgmap, referenced now, the very pagemap the scan identified? A freed
- * pagemap's memory may be reused by another: compare what identified it.
- */
-static bool gpup2p_same_pagemap(const struct dev_pagemap *pgmap,
-				const struct gpup2p_match *mt)
-{
-	return pgmap && pgmap == mt->pgmap && pgmap->ops == mt->ops &&
-	       pgmap->type == MEMORY_DEVICE_PRIVATE &&
-	       pgmap->range.start == mt->start;
-}
-
-/*
  * Under the device lock the driver cannot unbind, so a pagemap that is its
  * own (devm-managed, as amdgpu's) stays while we set up the window. Look
  * again: still bound, still the same pagemap, still matching, the
@@ -560,8 +657,8 @@ static void gpup2p_provide(struct gpup2p_match *mt)
 	/* Gone, replaced or rebound meanwhile: the next scan looks again. */
 	same = gpup2p_same_pagemap(pgmap, mt) &&
 	       (!mt->rule || gpup2p_rule_matches(pdev, mt->rule, mt));
-	if (same)
-		ours = gpup2p_ops_of_driver(pdev, mt->ops, mt->rule);
+	/* A window's pagemap must have its callbacks in the driver's module. */
+	ours = same && (mt->rule || gpup2p_ops_in_driver(pdev, mt->ops));
 	mutex_lock(&gpup2p_mutex);
 	if (same && !ours)
 		gpup2p_refuse(mt, "not a pagemap of the driver bound to its device");
@@ -572,7 +669,7 @@ static void gpup2p_provide(struct gpup2p_match *mt)
 	if (go) {
 		m = gpup2p_map_create(pgmap, pdev,
 				      mt->rule ? mt->rule->name : "window",
-				      mt->bar, mt->bar_offset);
+				      mt->bar, mt->bar_offset, mt->limit);
 		if (IS_ERR(m)) {
 			m = NULL;
 			mutex_lock(&gpup2p_mutex);
@@ -1061,12 +1158,25 @@ static unsigned int gpup2p_count_regions(void)
 	return n;
 }
 
+/* Is the xe rule on (its layout verified for this kernel and configuration)? */
+static bool gpup2p_xe_rule_on(void)
+{
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+	return GPUP2P_XE_LAYOUT_HOLDS();
+#else
+	return false;
+#endif
+}
+
 /* What the module does while not idle: said by the load line and by state. */
 static void gpup2p_describe(char *buf, size_t size)
 {
 	snprintf(buf, size,
-		 "looking for device-private pagemaps every %u ms (rules: amdgpu%s; layout verified for %s)",
-		 scan_ms, gpup2p_nr_aliases ? " + driver_rules" : "",
+		 "looking for device-private pagemaps every %u ms (rules: amdgpu%s%s; layout verified for %s)",
+		 scan_ms,
+		 gpup2p_xe_rule_on() ? ", xe" :
+				       ", not xe (its layout is not verified for this kernel's configuration)",
+		 gpup2p_nr_aliases ? " + driver_rules" : "",
 		 GPUP2P_LAYOUT_VERIFIED);
 }
 
@@ -1076,7 +1186,7 @@ static void gpup2p_describe(char *buf, size_t size)
  */
 static int state_get(char *buf, const struct kernel_param *kp)
 {
-	char what[160];
+	char what[224];
 
 	if (READ_ONCE(gpup2p_said_idle))
 		return sysfs_emit(buf, "idle: %s\n", GPUP2P_IDLE_REASON);
@@ -1095,7 +1205,7 @@ MODULE_PARM_DESC(state,
 
 static int __init gpu_p2p_init(void)
 {
-	char what[160];
+	char what[224];
 	int ret;
 
 	ret = gpup2p_parse_driver_rules();

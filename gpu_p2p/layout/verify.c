@@ -25,28 +25,7 @@
 #error "gpu_layout.h has no block for this kernel series"
 #endif
 
-#ifdef GPUP2P_LAYOUT_SELFTEST
-#define GPUP2P_SKEW 8
-#else
-#define GPUP2P_SKEW 0
-#endif
-
-#ifdef GPUP2P_LAYOUT_PRINT
-#define GPUP2P_CHECK(name, project, driver)                         \
-	({                                                          \
-		asm volatile("\n.ascii \"->gpup2p " #name " %0 %1\"" \
-			     : : "i"((long)(project)),              \
-			       "i"((long)(driver)));                \
-	})
-#else
-#define GPUP2P_CHECK(name, project, driver)                         \
-	static_assert((project) == (driver),                        \
-		      "gpu layout changed: GPUP2P_" #name " != " #driver)
-#endif
-
-#define GPUP2P_CHECK_TYPE(member, mtype)                            \
-	static_assert(__same_type((member), mtype),                 \
-		      "gpu layout changed: " #member " is not " #mtype)
+#include "verify.h"
 
 static void __used gpup2p_layout_verify(void)
 {
