@@ -23,12 +23,35 @@
 
 #include "hmm_p2p.h"
 #include "egpu_uapi.h"
+#include "../../gpu_p2p/gpu_layout.h"
+
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+#include <drm/drm_device.h>
+#include <drm/drm_pagemap.h>
+#include <drm/drm_pagemap_util.h>
+/* What follows xe's pagemap in its struct xe_pagemap, up to the vr pointer. */
+#define EGPU_XE_TAIL (GPUP2P_XE_PGMAP_TO_VR + sizeof(void *) - \
+		      GPUP2P_XE_SIZEOF_DEV_PAGEMAP)
+#define EGPU_XE_VRAM (GPUP2P_XE_VR_IO_SIZE + sizeof(resource_size_t))
+#else
+#define EGPU_XE_TAIL 1
+#define EGPU_XE_VRAM 1
+#endif
 
 /* Module parameters (egpu_main.c). */
 extern unsigned int egpu_vram_mb;
 extern unsigned int egpu_dma_timeout_ms;
 extern bool egpu_amdgpu_like;
+extern bool egpu_xe_like;
+extern unsigned int egpu_xe_io_mb;
 extern bool egpu_shared_owner;
+
+/* A GPU whose driver knows nothing of hmm-p2p: gpu_p2p provides for it. */
+static inline bool egpu_unaware(void)
+{
+	return egpu_amdgpu_like || egpu_xe_like;
+}
+
 struct egpu;
 /* The dev_pagemap owner of @gpu's memory: @gpu, or the one shared by all. */
 void *egpu_owner(struct egpu *gpu);
@@ -88,8 +111,21 @@ struct egpu {
 	unsigned int refuse_flags;	/* EGPU_REFUSE_*; READ_ONCE in alias */
 	struct egpu_stats stats;
 
-	/* Last: struct dev_pagemap ends with a flexible array. */
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+	/* xe_like: the drm_device the struct drm_pagemap names. */
+	struct drm_device xe_drm;
+#endif
+	/* xe_like: xe's VRAM region, io_start and io_size where xe has them. */
+	u8 xe_vram[EGPU_XE_VRAM] __aligned(8);
+
+	/*
+	 * Last but one: struct dev_pagemap ends with a flexible array (of one
+	 * range here). In xe_like mode, what xe has after its pagemap follows
+	 * at the offsets of gpu_p2p/gpu_layout.h: the struct drm_pagemap, then
+	 * the pointer to the VRAM region.
+	 */
 	struct dev_pagemap pgmap;
+	u8 xe_tail[EGPU_XE_TAIL];
 };
 
 /* One open file: a mirror of the opening process's address space. */

@@ -231,7 +231,7 @@ long egpu_ioctl_provider(struct egpu_file *f, void __user *arg)
 		return -EFAULT;
 	if (req.hold_ms > 10000)
 		return -EINVAL;
-	if (egpu_amdgpu_like)
+	if (egpu_unaware())
 		return -EOPNOTSUPP;	/* the provider is gpu_p2p's */
 	switch (req.op) {
 	case EGPU_PROVIDER_WITHDRAW:
@@ -251,7 +251,7 @@ long egpu_ioctl_provider(struct egpu_file *f, void __user *arg)
  */
 static void egpu_provider_down(struct egpu *gpu)
 {
-	if (egpu_amdgpu_like) {
+	if (egpu_unaware()) {
 		/* Our own view of BAR2 only; gpu_p2p saw the unbind first. */
 		if (gpu->win.kaddr)
 			iounmap((void __iomem __force *)gpu->win.kaddr);
@@ -268,7 +268,7 @@ static void egpu_provider_down(struct egpu *gpu)
 /* PROVIDER TEARDOWN; called without remove_sem (it takes it for write). */
 long egpu_teardown(struct egpu *gpu)
 {
-	if (egpu_amdgpu_like)
+	if (egpu_unaware())
 		return -EOPNOTSUPP;
 	down_write(&gpu->remove_sem);
 	if (gpu->dead) {
@@ -304,9 +304,9 @@ static int egpu_pagemap_init(struct egpu *gpu, size_t size)
 	int nid = dev_to_node(&gpu->pdev->dev);
 	void *addr;
 
-	/* amdgpu names its region after the PCI device. */
+	/* amdgpu and xe name their regions after the PCI device. */
 	gpu->res = request_free_mem_region(&iomem_resource, size,
-					   egpu_amdgpu_like ?
+					   egpu_unaware() ?
 					   pci_name(gpu->pdev) : gpu->misc_name);
 	if (IS_ERR(gpu->res)) {
 		int ret = PTR_ERR(gpu->res);
@@ -380,20 +380,59 @@ static struct egpu *egpu_create(struct pci_dev *pdev, size_t size)
 	mutex_init(&gpu->teardown_lock);
 	INIT_LIST_HEAD(&gpu->node);
 	gpu->pdev = pci_dev_get(pdev);
-	/* amdgpu_like: the provider is gpu_p2p's, named after the device. */
+	/* amdgpu_like, xe_like: the provider is gpu_p2p's, named after the device. */
 	snprintf(gpu->prov_name, sizeof(gpu->prov_name),
-		 egpu_amdgpu_like ? "gpu-%s" : "egpu-%s", pci_name(pdev));
+		 egpu_unaware() ? "gpu-%s" : "egpu-%s", pci_name(pdev));
 	return gpu;
 }
 
 /*
- * amdgpu-like: the GPU's own (uncached) view of BAR2 instead of a P2PDMA
- * window, and the window fields the device page allocator uses; no
+ * xe_like: what xe has beside its pagemap, where gpu_p2p/gpu_layout.h says:
+ * a struct drm_pagemap pointing back at the pagemap and naming a
+ * drm_device of the PCI device, and a VRAM region saying where BAR 2 shows
+ * the pagemap (io_start) and how much of it (io_size). Before the pagemap
+ * is mapped, so that whoever finds it finds all of it.
+ */
+static bool egpu_xe_layout_holds(void)
+{
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+	return GPUP2P_XE_LAYOUT_HOLDS() &&
+	       offsetof(struct egpu, xe_tail) - offsetof(struct egpu, pgmap) ==
+		       GPUP2P_XE_SIZEOF_DEV_PAGEMAP;
+#else
+	return false;
+#endif
+}
+
+static void egpu_xe_layout(struct egpu *gpu, size_t size)
+{
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+	struct drm_pagemap *dp = (void *)((char *)&gpu->pgmap +
+					  GPUP2P_XE_PGMAP_TO_DPAGEMAP);
+	u64 io_size = egpu_xe_io_mb ? (u64)egpu_xe_io_mb << 20 : size;
+
+	gpu->xe_drm.dev = &gpu->pdev->dev;
+	dp->drm = &gpu->xe_drm;
+	dp->pagemap = &gpu->pgmap;
+	*(void **)((char *)&gpu->pgmap + GPUP2P_XE_PGMAP_TO_VR) = gpu->xe_vram;
+	*(resource_size_t *)(gpu->xe_vram + GPUP2P_XE_VR_IO_START) =
+		pci_resource_start(gpu->pdev, EGPU_BAR);
+	*(resource_size_t *)(gpu->xe_vram + GPUP2P_XE_VR_IO_SIZE) =
+		min_t(u64, io_size, size);
+#endif
+}
+
+/*
+ * amdgpu-like, xe-like: the GPU's own (uncached) view of BAR2 instead of a
+ * P2PDMA window, and the window fields the device page allocator uses; no
  * provider. gpu_p2p registers the P2PDMA window over the same BAR.
  */
-static int egpu_setup_amdgpu_like(struct egpu *gpu, size_t size)
+static int egpu_setup_unaware(struct egpu *gpu, size_t size)
 {
 	int ret;
+
+	if (egpu_xe_like)
+		egpu_xe_layout(gpu, size);
 
 	gpu->win.kaddr = (void __force *)ioremap(pci_resource_start(gpu->pdev,
 								    EGPU_BAR),
@@ -441,8 +480,8 @@ static int egpu_setup_memory(struct egpu *gpu, size_t size)
 {
 	int ret;
 
-	if (egpu_amdgpu_like)
-		return egpu_setup_amdgpu_like(gpu, size);
+	if (egpu_unaware())
+		return egpu_setup_unaware(gpu, size);
 
 	ret = hmm_p2p_bar_window_init(&gpu->win, gpu->pdev, EGPU_BAR, 0, size);
 	if (ret)
@@ -480,8 +519,8 @@ static int egpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	size = egpu_vram_size(pdev);
 	if (!size)
 		return -EINVAL;
-	if (egpu_amdgpu_like && !IS_ENABLED(CONFIG_PCI_P2PDMA)) {
-		dev_err(&pdev->dev, "amdgpu_like needs CONFIG_PCI_P2PDMA\n");
+	if (egpu_unaware() && !IS_ENABLED(CONFIG_PCI_P2PDMA)) {
+		dev_err(&pdev->dev, "amdgpu_like and xe_like need CONFIG_PCI_P2PDMA\n");
 		return -EOPNOTSUPP;
 	}
 #ifndef GPUP2P_AMDGPU_DDEV_TO_PGMAP
@@ -490,6 +529,10 @@ static int egpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -EOPNOTSUPP;
 	}
 #endif
+	if (egpu_xe_like && !egpu_xe_layout_holds()) {
+		dev_err(&pdev->dev, "xe_like: no verified xe layout for this kernel and configuration\n");
+		return -EOPNOTSUPP;
+	}
 	gpu = egpu_create(pdev, size);
 	if (!gpu)
 		return -ENOMEM;

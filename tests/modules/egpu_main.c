@@ -99,6 +99,25 @@ MODULE_PARM_DESC(amdgpu_like,
 		 "No provider of its own: device memory laid out as amdgpu's, for gpu_p2p (default N)");
 
 /*
+ * xe_like: no provider of its own. VRAM is a device-private region named
+ * after the PCI device, and the pagemap is followed, where xe's struct
+ * xe_pagemap has them (gpu_p2p/gpu_layout.h), by a struct drm_pagemap that
+ * points back at it and names a drm_device of the PCI device, and by a
+ * VRAM region whose io_start and io_size say where BAR 2 shows the pagemap
+ * (xe_io_mb: less than all of it, as a small BAR), so that gpu_p2p's xe
+ * rule finds it (with driver_rules=hmm_p2p_egpu=xe).
+ */
+bool egpu_xe_like;
+module_param_named(xe_like, egpu_xe_like, bool, 0444);
+MODULE_PARM_DESC(xe_like,
+		 "No provider of its own: device memory laid out as xe's, for gpu_p2p (default N)");
+
+unsigned int egpu_xe_io_mb;
+module_param_named(xe_io_mb, egpu_xe_io_mb, uint, 0444);
+MODULE_PARM_DESC(xe_io_mb,
+		 "xe_like: MiB of VRAM the BAR shows (a small BAR; default 0: all of it)");
+
+/*
  * shared_owner: both GPUs under one dev_pagemap owner, as the GPUs of an
  * XGMI hive or xe peers share one; each still registers its own provider.
  * Each GPU then sees the other's pages as its own and leaves them where
@@ -120,6 +139,10 @@ static int __init egpu_init(void)
 {
 	int ret;
 
+	if (egpu_amdgpu_like && egpu_xe_like) {
+		pr_err("amdgpu_like and xe_like: one layout at a time\n");
+		return -EINVAL;
+	}
 	/* Clients first: a GPU's CLIENTS ioctl lists whatever is bound. */
 	ret = pci_register_driver(&egpu_edu_driver);
 	if (ret)

@@ -208,7 +208,7 @@ long egpu_ioctl_selftest(struct egpu_file *f, void __user *arg)
 	struct egpu_selftest_ctx t = { .f = f };
 	struct egpu_selftest res = {};
 
-	if (egpu_amdgpu_like)
+	if (egpu_unaware())
 		return -EOPNOTSUPP;	/* no window or provider of its own */
 	egpu_selftest_register(&t);
 	egpu_selftest_shared_owner(&t);
