@@ -167,6 +167,7 @@ void *egpu_page_vram(struct egpu *gpu, struct page *page);
 bool egpu_owns_page(struct egpu *gpu, struct page *page);
 long egpu_ioctl_provider(struct egpu_file *f, void __user *arg);
 long egpu_teardown(struct egpu *gpu);
+long egpu_recreate_pagemap(struct egpu *gpu);
 
 /* egpu_edu.c */
 extern struct pci_driver egpu_edu_driver;

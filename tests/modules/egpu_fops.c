@@ -137,13 +137,18 @@ static long egpu_ioctl_set_refuse(struct egpu_file *f, void __user *arg)
 }
 
 /* PROVIDER TEARDOWN takes remove_sem itself; the other ops are live. */
-static bool egpu_is_teardown(unsigned int cmd, unsigned long arg)
+/* PROVIDER TEARDOWN or RECREATE (they take remove_sem for write), or -1. */
+static int egpu_remove_sem_op(unsigned int cmd, unsigned long arg)
 {
 	struct egpu_provider req;
 
-	return cmd == EGPU_IOC_PROVIDER &&
-	       !copy_from_user(&req, (void __user *)arg, sizeof(req)) &&
-	       req.op == EGPU_PROVIDER_TEARDOWN;
+	if (cmd != EGPU_IOC_PROVIDER ||
+	    copy_from_user(&req, (void __user *)arg, sizeof(req)))
+		return -1;
+	if (req.op == EGPU_PROVIDER_TEARDOWN ||
+	    req.op == EGPU_PROVIDER_RECREATE)
+		return req.op;
+	return -1;
 }
 
 typedef long (*egpu_ioctl_fn)(struct egpu_file *f, void __user *arg);
@@ -188,9 +193,14 @@ static long egpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return egpu_ioctl_counters(f, uarg);
 	if (cmd == EGPU_IOC_INFO)
 		return egpu_ioctl_info(f, uarg);
-	if (egpu_is_teardown(cmd, arg))
+	switch (egpu_remove_sem_op(cmd, arg)) {
+	case EGPU_PROVIDER_TEARDOWN:
 		return current->mm == f->notifier.mm ? egpu_teardown(gpu) :
 						       -EINVAL;
+	case EGPU_PROVIDER_RECREATE:
+		return current->mm == f->notifier.mm ?
+			       egpu_recreate_pagemap(gpu) : -EINVAL;
+	}
 
 	fn = egpu_live_ioctl(cmd);
 	if (!fn)

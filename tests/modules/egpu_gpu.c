@@ -283,6 +283,49 @@ long egpu_teardown(struct egpu *gpu)
 	return 0;
 }
 
+static void egpu_xe_layout(struct egpu *gpu, size_t size);
+static int egpu_pagemap_init(struct egpu *gpu, size_t size);
+static void egpu_pagemap_fini(struct egpu *gpu);
+
+/*
+ * PROVIDER RECREATE (xe_like): destroy the pagemap and create a new one, as
+ * xe's shrinker and its next use do. xe destroys a pagemap only once no
+ * page of it is in use: pages go back to RAM first. memunmap_pages() then
+ * waits for gpu_p2p to let go of the pagemap (its scan sees the reference
+ * dying). Called without remove_sem: it takes it for write, so no other
+ * command runs meanwhile.
+ */
+long egpu_recreate_pagemap(struct egpu *gpu)
+{
+	size_t size = gpu->npages << PAGE_SHIFT;
+	phys_addr_t old;
+	int ret;
+
+	if (!egpu_xe_like)
+		return -EOPNOTSUPP;
+	down_write(&gpu->remove_sem);
+	if (gpu->dead) {
+		up_write(&gpu->remove_sem);
+		return -ENODEV;
+	}
+	old = gpu->pgmap.range.start;
+	egpu_evict_all(gpu);
+	egpu_pagemap_fini(gpu);
+	egpu_xe_layout(gpu, size);
+	ret = egpu_pagemap_init(gpu, size);
+	if (ret) {
+		/* No device memory any more: the GPU is gone for its users. */
+		gpu->dead = true;
+		dev_err(&gpu->pdev->dev, "no new pagemap: %d\n", ret);
+	} else {
+		gpu->win.private_base_pfn = PHYS_PFN(gpu->pgmap.range.start);
+		dev_info(&gpu->pdev->dev, "pagemap at %pa destroyed, new one at %pa\n",
+			 &old, &gpu->pgmap.range.start);
+	}
+	up_write(&gpu->remove_sem);
+	return ret;
+}
+
 /* ---- setup and teardown ------------------------------------------------- */
 
 static size_t egpu_vram_size(struct pci_dev *pdev)

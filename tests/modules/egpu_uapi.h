@@ -216,11 +216,15 @@ struct egpu_fault {
  * gives its BAR window back while the device stays bound (like unloading a
  * provider module): pages still in VRAM move to RAM first, every later
  * command but COUNTERS and INFO fails with -ENODEV, and unbinding and
- * rebinding the device brings the GPU back.
+ * rebinding the device brings the GPU back. RECREATE (xe_like only)
+ * destroys the device-private pagemap and creates a new one, as xe's
+ * shrinker and its next use do: pages in VRAM move to RAM first, the old
+ * pagemap goes once gpu_p2p let go of it, the new one gets a new region.
  */
 #define EGPU_PROVIDER_WITHDRAW	0
 #define EGPU_PROVIDER_DECLARE	1
 #define EGPU_PROVIDER_TEARDOWN	2
+#define EGPU_PROVIDER_RECREATE	3
 
 struct egpu_provider {
 	__u32 op;		/* EGPU_PROVIDER_* */

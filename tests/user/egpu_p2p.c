@@ -2,9 +2,10 @@
 /*
  * hmm_p2p_range_fault() seen from a DMA client (an edu device): system RAM,
  * device-private pages with a reachable and an unreachable client, mixed
- * ranges with holes and read-only mappings, refused aliases, and CPU faults
- * on device memory. Every byte moved is checked; every claim about P2P or
- * migration is checked against the hmm-p2p and egpu counters (deltas).
+ * ranges with holes and read-only mappings, refused aliases, CPU faults on
+ * device memory, and a pagemap destroyed and created again at run time (the
+ * GPU laid out as xe's). Every byte moved is checked; every claim about P2P
+ * or migration is checked against the hmm-p2p and egpu counters (deltas).
  *
  * Needs: hmm_p2p and hmm_p2p_egpu loaded, /dev/hmm_p2p_egpu0 (and 1 for
  * the mixed test), edu clients on both sides of the PCIe switch.
@@ -408,6 +409,72 @@ TEST(cpu_fault_migrate_to_ram)
 	EXPECT_EQ(c1.migrate_to_ram_ioctl - c0.migrate_to_ram_ioctl, 8);
 	EXPECT_EQ(c1.migrate_to_ram_fault, c0.migrate_to_ram_fault);
 	EXPECT_TRUE(check_pages(buf, 8, 14, 0, "after MIGRATE_TO_RAM"));
+}
+
+/* Is module parameter @mod.@param "Y"? */
+static bool param_is_y(const char *mod, const char *param)
+{
+	char path[128], v[4] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", mod,
+		 param);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(v, sizeof(v), f))
+		v[0] = 0;
+	fclose(f);
+	return v[0] == 'Y';
+}
+
+/*
+ * 8. xe destroys a pagemap at run time (its shrinker) and creates a new one
+ * on the next use. The GPU laid out as xe's (hmm_p2p_egpu xe_like=1, served
+ * by gpu_p2p) does the same: P2P before, the pages back in RAM with their
+ * data, then gpu_p2p serves the new pagemap and P2P works again.
+ */
+TEST(xe_pagemap_destroyed_and_created_again)
+{
+	int fd = egpu_open_or_skip(0);
+	unsigned int client = egpu_client(fd, true);
+	struct egpu_info info = egpu_info(fd);
+	uint8_t *buf = map_pages(N), *out = malloc(N * PG);
+	struct p2p_counters pp0, dpp;
+	struct egpu_edu_dma d;
+	char dir[160];
+	uint64_t moved;
+	int i;
+
+	if (!param_is_y("hmm_p2p_egpu", "xe_like"))
+		SKIP("the emulated GPU is not laid out as xe's (run-suite's xe pass)");
+	ASSERT_TRUE(out);
+	snprintf(dir, sizeof(dir), "/sys/kernel/hmm_p2p/providers/%s",
+		 info.provider);
+	fill_pages(buf, N, 5);
+	ASSERT_EQ(egpu_migrate(fd, true, buf, N * PG, &moved), 0);
+	ASSERT_EQ(moved, N);
+	ASSERT_EQ(egpu_dma(fd, client, EGPU_DMA_READ, buf, N * PG, out, &d), 0);
+	EXPECT_EQ(d.p2p_pages, N);
+	EXPECT_TRUE(check_pages(out, N, 5, 0, "P2P DMA read, first pagemap"));
+
+	ASSERT_EQ(egpu_provider(fd, EGPU_PROVIDER_RECREATE, 0), 0);
+	EXPECT_TRUE(check_pages(buf, N, 5, 0, "CPU view after the pagemap went"));
+	/* gpu_p2p finds the new pagemap at its next scan (scan_ms). */
+	for (i = 0; i < 50 && access(dir, F_OK); i++)
+		usleep(100000);
+	ASSERT_EQ(access(dir, F_OK), 0);
+
+	fill_pages(buf, N, 6);
+	ASSERT_EQ(egpu_migrate(fd, true, buf, N * PG, &moved), 0);
+	ASSERT_EQ(moved, N);
+	pp0 = p2p_read(info.provider);
+	ASSERT_EQ(egpu_dma(fd, client, EGPU_DMA_READ, buf, N * PG, out, &d), 0);
+	EXPECT_EQ(d.p2p_pages, N);
+	EXPECT_TRUE(check_pages(out, N, 6, 0, "P2P DMA read, new pagemap"));
+	dpp = p2p_delta(&pp0, info.provider);
+	EXPECT_EQ(dpp.v[P2P_ALIASES], N);
+	EXPECT_TRUE(check_pages(buf, N, 6, 0, "CPU view, new pagemap"));
 }
 
 TAP_MAIN()
