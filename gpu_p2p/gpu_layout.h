@@ -49,15 +49,22 @@
  * (xe_page_to_pcie()). Verified against xe's sources of each series like the
  * amdgpu value. These are read, under a live reference on a pagemap whose
  * callbacks are drm_pagemap's, only after the struct drm_pagemap found there
- * points back at the pagemap. The sizes of the public types the offsets
- * depend on are recorded too: on a kernel whose configuration changes them
- * (lock debugging), the xe rule stays off and says so.
+ * points back at the pagemap, and each read is cross-checked against what
+ * it must equal (its callbacks in the driver's module, hpa_base the
+ * pagemap's start, the region's xe device the drm_pagemap's drm_device), so
+ * that a layout changed by a stable update matches nothing. The sizes of
+ * the public types the offsets depend on are recorded too: on a kernel
+ * whose configuration changes them (lock debugging), the xe rule stays off
+ * and says so.
  */
 #if LINUX_VERSION_MAJOR == 7 && (LINUX_VERSION_PATCHLEVEL == 2 || \
 				 LINUX_VERSION_PATCHLEVEL == 3)
 /* Verified against Debian linux-source-7.2 (7.2.12) and -7.3 (7.3.4). */
 #define GPUP2P_XE_PGMAP_TO_DPAGEMAP 152
+#define GPUP2P_XE_PGMAP_TO_HPA_BASE 288
 #define GPUP2P_XE_PGMAP_TO_VR 296
+#define GPUP2P_XE_VR_XE 0
+#define GPUP2P_XE_XE_DRM 0
 #define GPUP2P_XE_VR_IO_START 16
 #define GPUP2P_XE_VR_IO_SIZE 24
 #define GPUP2P_XE_SIZEOF_DEV_PAGEMAP 152

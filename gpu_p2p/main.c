@@ -11,8 +11,9 @@
  *   2. find the PCI device the pagemap belongs to:
  *        - a window the administrator described (windows file, root only),
  *        - or the built-in rule of the driver bound to a PCI device
- *          (amdgpu: BAR 0 from offset 0, see gpu_layout.h for how the
- *          pagemap is matched to its device);
+ *          (amdgpu: BAR 0 from offset 0; xe: BAR 2 from its VRAM region's
+ *          io_start; see gpu_layout.h for how the pagemap is matched to
+ *          its device);
  *   3. register that window as P2PDMA memory with the hmm-p2p BAR-window
  *      helper and the pagemap as a provider of hmm-p2p.
  *
@@ -43,6 +44,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
@@ -146,17 +148,28 @@ static const struct drm_pagemap *gpup2p_xe_dpagemap(struct dev_pagemap *pgmap)
 }
 #endif
 
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+/* Read @len bytes at @off from @base; false where nothing is mapped. */
+static bool gpup2p_read(const void *base, size_t off, void *to, size_t len)
+{
+	return !copy_from_kernel_nofault(to, (const char *)base + off, len);
+}
+#endif
+
 /*
  * xe: the pagemap's callbacks are drm_pagemap's (or, for a driver laid out
- * as xe and named in driver_rules, that driver's), and the struct
- * drm_pagemap that follows the pagemap in xe's struct xe_pagemap
- * (gpu_layout.h) points back at it and names the device's drm_device.
- * Nothing is read beside the pagemap before its callbacks said whose it is.
+ * as xe and named in driver_rules, that driver's), the struct drm_pagemap
+ * that follows the pagemap in xe's struct xe_pagemap (gpu_layout.h) points
+ * back at it, has its callbacks in the driver's module and names the
+ * device's drm_device, and the xe_pagemap's hpa_base is the pagemap's
+ * start. Nothing is read beside the pagemap before its callbacks said whose
+ * it is; a layout that changed matches nothing.
  */
 static bool gpup2p_xe_match(struct pci_dev *pdev, struct dev_pagemap *pgmap)
 {
 #ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
 	const struct drm_pagemap *dp;
+	resource_size_t hpa_base;
 
 	if (!GPUP2P_XE_LAYOUT_HOLDS())
 		return false;
@@ -164,7 +177,11 @@ static bool gpup2p_xe_match(struct pci_dev *pdev, struct dev_pagemap *pgmap)
 	    !gpup2p_ops_in_driver(pdev, pgmap->ops))
 		return false;
 	dp = gpup2p_xe_dpagemap(pgmap);
-	return dp->pagemap == pgmap && dp->drm && dp->drm->dev == &pdev->dev;
+	return dp->pagemap == pgmap && gpup2p_ops_in_driver(pdev, dp->ops) &&
+	       dp->drm && dp->drm->dev == &pdev->dev &&
+	       gpup2p_read(pgmap, GPUP2P_XE_PGMAP_TO_HPA_BASE, &hpa_base,
+			   sizeof(hpa_base)) &&
+	       hpa_base == pgmap->range.start;
 #else
 	return false;
 #endif
@@ -173,23 +190,29 @@ static bool gpup2p_xe_match(struct pci_dev *pdev, struct dev_pagemap *pgmap)
 /*
  * xe: the pagemap's first page is at the VRAM region's io_start (BAR 2
  * plus the tile's offset) and the BAR shows io_size bytes of it
- * (xe_page_to_pcie()). Only after gpup2p_xe_match().
+ * (xe_page_to_pcie()), once the region is the one of the drm_pagemap's xe
+ * device. Only after gpup2p_xe_match().
  */
 static int gpup2p_xe_place(struct pci_dev *pdev, struct dev_pagemap *pgmap,
 			   int bar, u64 *bar_offset, u64 *limit)
 {
 #ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
-	const char *vr = *(const char *const *)((const char *)pgmap +
-						 GPUP2P_XE_PGMAP_TO_VR);
-	resource_size_t start = pci_resource_start(pdev, bar), io_start;
+	const char *xe_drm = (const char *)gpup2p_xe_dpagemap(pgmap)->drm;
+	resource_size_t start = pci_resource_start(pdev, bar);
+	resource_size_t io_start, io_size;
+	const void *vr, *xe;
 
-	if (!vr)
+	if (!gpup2p_read(pgmap, GPUP2P_XE_PGMAP_TO_VR, &vr, sizeof(vr)) ||
+	    !vr || !gpup2p_read(vr, GPUP2P_XE_VR_XE, &xe, sizeof(xe)) ||
+	    xe != xe_drm - GPUP2P_XE_XE_DRM ||
+	    !gpup2p_read(vr, GPUP2P_XE_VR_IO_START, &io_start,
+			 sizeof(io_start)) ||
+	    !gpup2p_read(vr, GPUP2P_XE_VR_IO_SIZE, &io_size, sizeof(io_size)))
 		return -ENODEV;
-	io_start = *(const resource_size_t *)(vr + GPUP2P_XE_VR_IO_START);
 	if (io_start < start || io_start - start >= pci_resource_len(pdev, bar))
 		return -ERANGE;
 	*bar_offset = io_start - start;
-	*limit = *(const resource_size_t *)(vr + GPUP2P_XE_VR_IO_SIZE);
+	*limit = io_size;
 	return 0;
 #else
 	return -EOPNOTSUPP;
@@ -671,10 +694,19 @@ static void gpup2p_provide(struct gpup2p_match *mt)
 				      mt->rule ? mt->rule->name : "window",
 				      mt->bar, mt->bar_offset, mt->limit);
 		if (IS_ERR(m)) {
+			/*
+			 * Busy (the window or the provider of an older
+			 * pagemap at that place still there, as when xe
+			 * makes a new pagemap before the old one is gone):
+			 * the next scan tries again. Anything else is
+			 * refused until something changes.
+			 */
+			if (PTR_ERR(m) != -EBUSY && PTR_ERR(m) != -EEXIST) {
+				mutex_lock(&gpup2p_mutex);
+				gpup2p_note_refused(mt->start);
+				mutex_unlock(&gpup2p_mutex);
+			}
 			m = NULL;
-			mutex_lock(&gpup2p_mutex);
-			gpup2p_note_refused(mt->start);
-			mutex_unlock(&gpup2p_mutex);
 		} else {
 			pgmap = NULL;	/* the map keeps the reference */
 			mutex_lock(&gpup2p_mutex);
@@ -1125,7 +1157,8 @@ static ssize_t windows_store(struct kobject *kobj, struct kobj_attribute *a,
 	return ret ? ret : count;
 }
 
-static struct kobj_attribute gpup2p_providers_attr = __ATTR_RO(providers);
+/* Root only, as /proc/iomem's addresses are. */
+static struct kobj_attribute gpup2p_providers_attr = __ATTR_RO_MODE(providers, 0400);
 static struct kobj_attribute gpup2p_windows_attr = __ATTR_RW_MODE(windows, 0600);
 
 static struct attribute *gpup2p_attrs[] = {

@@ -447,8 +447,29 @@ static unsigned long evict_nblocks(const struct hmm_p2p_bar_window *win)
 }
 
 /*
- * One pass over the blocks still @pending; a block none of whose pages
- * stayed behind is done. Returns how many pages stayed behind.
+ * The pages of the live folio whose head is @pfn, or 0: a free page, or a
+ * tail. A freed large device folio keeps its order in its struct pages,
+ * and migrate_device_range() takes it from there even for a free page: it
+ * would skip the live small pages now allocated in its place (xe's
+ * allocator fills a freed 2 MiB block from the top), and a pass would find
+ * them busy for as long as they live. So only live folios are handed to
+ * it, one at a time.
+ */
+static unsigned long evict_live_folio(unsigned long pfn)
+{
+	struct page *page = pfn_to_page(pfn);
+	unsigned long nr;
+
+	if (!get_page_unless_zero(page))
+		return 0;
+	nr = folio_nr_pages(page_folio(page));
+	put_page(page);
+	return nr;
+}
+
+/*
+ * One pass over the blocks still @pending, folio by folio; a block none of
+ * whose pages stayed behind is done. Returns how many pages stayed behind.
  */
 static unsigned long evict_pass(const struct hmm_p2p_bar_window *win,
 				struct evict_batch *b, bool copy,
@@ -457,16 +478,26 @@ static unsigned long evict_pass(const struct hmm_p2p_bar_window *win,
 	unsigned long npages = evict_npages(win), first, busy = 0;
 
 	for (first = 0; first < npages;) {
-		unsigned long pfn = win->private_base_pfn + first, left;
+		unsigned long pfn = win->private_base_pfn + first, left = 0;
 		unsigned long n = min(npages - first,
 				      ALIGN(pfn + 1, EVICT_BATCH) - pfn);
+		unsigned long i, nr;
 
-		if (test_bit(evict_block(win, pfn), pending)) {
-			left = evict_batch(win, first, n, b, copy);
-			if (!left)
-				clear_bit(evict_block(win, pfn), pending);
-			busy += left;
+		if (!test_bit(evict_block(win, pfn), pending)) {
+			first += n;
+			continue;
 		}
+		for (i = 0; i < n; i += nr) {
+			nr = min(evict_live_folio(pfn + i), n - i);
+			if (!nr) {
+				nr = 1;
+				continue;
+			}
+			left += evict_batch(win, first + i, nr, b, copy);
+		}
+		if (!left)
+			clear_bit(evict_block(win, pfn), pending);
+		busy += left;
 		first += n;
 	}
 	return busy;
@@ -616,6 +647,13 @@ int hmm_p2p_bar_window_offset(const struct hmm_p2p_bar_window *win,
 	if (!win->private_base_pfn || pfn < win->private_base_pfn ||
 	    pfn - win->private_base_pfn >= win->size >> PAGE_SHIFT)
 		return -ERANGE;
+	/*
+	 * Whoever asks may make an alias of it: the retirement in place must
+	 * invalidate this block (test first: this is the fault path). A
+	 * window the helper did not attach records nothing.
+	 */
+	if (win->aliased && !test_bit(evict_block(win, pfn), win->aliased))
+		set_bit(evict_block(win, pfn), win->aliased);
 	*offset = (u64)(pfn - win->private_base_pfn) << PAGE_SHIFT;
 	return 0;
 }
@@ -625,7 +663,6 @@ int hmm_p2p_bar_window_alias(void *priv, struct page *page,
 			     unsigned long *alias_pfn)
 {
 	const struct hmm_p2p_bar_window *win = priv;
-	unsigned long pfn;
 	u64 offset;
 	int ret;
 
@@ -635,10 +672,6 @@ int hmm_p2p_bar_window_alias(void *priv, struct page *page,
 	ret = hmm_p2p_bar_window_offset(win, page, &offset);
 	if (ret)
 		return ret;
-	/* Where the window's retirement must invalidate (test first: hot). */
-	pfn = win->private_base_pfn + (offset >> PAGE_SHIFT);
-	if (!test_bit(evict_block(win, pfn), win->aliased))
-		set_bit(evict_block(win, pfn), win->aliased);
 	*alias_pfn = win->alias_base_pfn + (offset >> PAGE_SHIFT);
 	return 0;
 }

@@ -211,7 +211,8 @@ void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win);
  * is invalidated) and mapped back; no other page is touched. For a provider
  * beside a driver that reaches its device memory by its own means (its
  * migrate_to_ram() serves the next CPU fault) and whose aliases come from
- * hmm_p2p_bar_window_alias() (which records the blocks). Call it from the
+ * hmm_p2p_bar_window_alias() or hmm_p2p_bar_window_offset() (which record
+ * the blocks). Call it from the
  * driver's remove(), a bus notifier or with the device lock held, never
  * from a devres action of the device.
  */

@@ -9,6 +9,7 @@
  * modes are verify.c's (default, -DGPUP2P_LAYOUT_PRINT,
  * -DGPUP2P_LAYOUT_SELFTEST).
  */
+#include "xe_device_types.h"
 #include "xe_svm.h"
 #include "xe_vram_types.h"
 
@@ -31,6 +32,13 @@ static void __used gpup2p_layout_verify_xe(void)
 		     GPUP2P_XE_PGMAP_TO_DPAGEMAP + GPUP2P_SKEW,
 		     (long)offsetof(struct xe_pagemap, dpagemap) -
 			     (long)offsetof(struct xe_pagemap, pagemap));
+	GPUP2P_CHECK(XE_PGMAP_TO_HPA_BASE, GPUP2P_XE_PGMAP_TO_HPA_BASE,
+		     (long)offsetof(struct xe_pagemap, hpa_base) -
+			     (long)offsetof(struct xe_pagemap, pagemap));
+	GPUP2P_CHECK(XE_VR_XE, GPUP2P_XE_VR_XE,
+		     (long)offsetof(struct xe_vram_region, xe));
+	GPUP2P_CHECK(XE_XE_DRM, GPUP2P_XE_XE_DRM,
+		     (long)offsetof(struct xe_device, drm));
 	GPUP2P_CHECK(XE_PGMAP_TO_VR, GPUP2P_XE_PGMAP_TO_VR,
 		     (long)offsetof(struct xe_pagemap, vr) -
 			     (long)offsetof(struct xe_pagemap, pagemap));
@@ -50,6 +58,8 @@ static void __used gpup2p_layout_verify_xe(void)
 	GPUP2P_CHECK_TYPE(xp->pagemap, struct dev_pagemap);
 	GPUP2P_CHECK_TYPE(xp->dpagemap, struct drm_pagemap);
 	GPUP2P_CHECK_TYPE(xp->vr, struct xe_vram_region *);
+	GPUP2P_CHECK_TYPE(xp->hpa_base, resource_size_t);
+	GPUP2P_CHECK_TYPE(vr->xe, struct xe_device *);
 	GPUP2P_CHECK_TYPE(vr->io_start, resource_size_t);
 	GPUP2P_CHECK_TYPE(vr->io_size, resource_size_t);
 }

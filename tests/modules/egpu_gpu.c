@@ -363,6 +363,13 @@ static int egpu_pagemap_init(struct egpu *gpu, size_t size)
 	 */
 	gpu->pgmap.type = MEMORY_DEVICE_PRIVATE;
 	gpu->pgmap.range.start = gpu->res->start;
+#ifdef GPUP2P_XE_PGMAP_TO_HPA_BASE
+	/* xe_like: xe keeps the region's start as hpa_base. */
+	if (egpu_xe_like)
+		*(resource_size_t *)((char *)&gpu->pgmap +
+				     GPUP2P_XE_PGMAP_TO_HPA_BASE) =
+			gpu->res->start;
+#endif
 	gpu->pgmap.range.end = gpu->res->start + size - 1;
 	gpu->pgmap.nr_range = 1;
 	gpu->pgmap.ops = &egpu_pgmap_ops;
@@ -447,6 +454,11 @@ static bool egpu_xe_layout_holds(void)
 #endif
 }
 
+#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
+/* xe's drm_pagemap callbacks are in xe.ko; ours are in this module. */
+static const struct drm_pagemap_ops egpu_xe_dpagemap_ops;
+#endif
+
 static void egpu_xe_layout(struct egpu *gpu, size_t size)
 {
 #ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
@@ -455,9 +467,13 @@ static void egpu_xe_layout(struct egpu *gpu, size_t size)
 	u64 io_size = egpu_xe_io_mb ? (u64)egpu_xe_io_mb << 20 : size;
 
 	gpu->xe_drm.dev = &gpu->pdev->dev;
+	dp->ops = &egpu_xe_dpagemap_ops;
 	dp->drm = &gpu->xe_drm;
 	dp->pagemap = &gpu->pgmap;
 	*(void **)((char *)&gpu->pgmap + GPUP2P_XE_PGMAP_TO_VR) = gpu->xe_vram;
+	/* The region's xe device, whose drm_device is its first member. */
+	*(void **)(gpu->xe_vram + GPUP2P_XE_VR_XE) =
+		(char *)&gpu->xe_drm - GPUP2P_XE_XE_DRM;
 	*(resource_size_t *)(gpu->xe_vram + GPUP2P_XE_VR_IO_START) =
 		pci_resource_start(gpu->pdev, EGPU_BAR);
 	*(resource_size_t *)(gpu->xe_vram + GPUP2P_XE_VR_IO_SIZE) =
