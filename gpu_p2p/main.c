@@ -1014,12 +1014,12 @@ static int gpup2p_window_add(struct pci_dev *pdev, int bar, u64 bar_offset,
 		return -EINVAL;
 	}
 	/*
-	 * The walk clamps what it reports to [start, end] and wants
-	 * start < end: walk up to the address and compare region starts.
+	 * The walk clamps what it reports to [start, end], and stops once a
+	 * region ends right before end: walk all of it and compare starts.
 	 */
 	if (!pgmap_start ||
 	    walk_iomem_res_desc(IORES_DESC_DEVICE_PRIVATE_MEMORY,
-				IORESOURCE_MEM, 0, pgmap_start, &pgmap_start,
+				IORESOURCE_MEM, 0, U64_MAX, &pgmap_start,
 				gpup2p_is_region_start) != 1) {
 		pr_err("windows: %pa is not the start of a device-private region (see /proc/iomem)\n",
 		       &pgmap_start);
