@@ -161,15 +161,14 @@ static bool gpup2p_read(const void *base, size_t off, void *to, size_t len)
  * as xe and named in driver_rules, that driver's), the struct drm_pagemap
  * that follows the pagemap in xe's struct xe_pagemap (gpu_layout.h) points
  * back at it, has its callbacks in the driver's module and names the
- * device's drm_device, and the xe_pagemap's hpa_base is the pagemap's
- * start. Nothing is read beside the pagemap before its callbacks said whose
- * it is; a layout that changed matches nothing.
+ * device's drm_device (gpup2p_xe_place() checks the rest). Nothing is read
+ * beside the pagemap before its callbacks said whose it is; a layout that
+ * changed matches nothing.
  */
 static bool gpup2p_xe_match(struct pci_dev *pdev, struct dev_pagemap *pgmap)
 {
 #ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
 	const struct drm_pagemap *dp;
-	resource_size_t hpa_base;
 
 	if (!GPUP2P_XE_LAYOUT_HOLDS())
 		return false;
@@ -178,10 +177,7 @@ static bool gpup2p_xe_match(struct pci_dev *pdev, struct dev_pagemap *pgmap)
 		return false;
 	dp = gpup2p_xe_dpagemap(pgmap);
 	return dp->pagemap == pgmap && gpup2p_ops_in_driver(pdev, dp->ops) &&
-	       dp->drm && dp->drm->dev == &pdev->dev &&
-	       gpup2p_read(pgmap, GPUP2P_XE_PGMAP_TO_HPA_BASE, &hpa_base,
-			   sizeof(hpa_base)) &&
-	       hpa_base == pgmap->range.start;
+	       dp->drm && dp->drm->dev == &pdev->dev;
 #else
 	return false;
 #endif
@@ -190,8 +186,11 @@ static bool gpup2p_xe_match(struct pci_dev *pdev, struct dev_pagemap *pgmap)
 /*
  * xe: the pagemap's first page is at the VRAM region's io_start (BAR 2
  * plus the tile's offset) and the BAR shows io_size bytes of it
- * (xe_page_to_pcie()), once the region is the one of the drm_pagemap's xe
- * device. Only after gpup2p_xe_match().
+ * (xe_page_to_pcie()), once the xe_pagemap's hpa_base is the pagemap's
+ * start and the region is the one of the drm_pagemap's xe device. xe sets
+ * hpa_base only after the pagemap is mapped (and so visible): 0 means "not
+ * yet", -EAGAIN, looked at again by the next scan. Only after
+ * gpup2p_xe_match().
  */
 static int gpup2p_xe_place(struct pci_dev *pdev, struct dev_pagemap *pgmap,
 			   int bar, u64 *bar_offset, u64 *limit)
@@ -199,9 +198,16 @@ static int gpup2p_xe_place(struct pci_dev *pdev, struct dev_pagemap *pgmap,
 #ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
 	const char *xe_drm = (const char *)gpup2p_xe_dpagemap(pgmap)->drm;
 	resource_size_t start = pci_resource_start(pdev, bar);
-	resource_size_t io_start, io_size;
+	resource_size_t io_start, io_size, hpa_base;
 	const void *vr, *xe;
 
+	if (!gpup2p_read(pgmap, GPUP2P_XE_PGMAP_TO_HPA_BASE, &hpa_base,
+			 sizeof(hpa_base)))
+		return -ENODEV;
+	if (!hpa_base)
+		return -EAGAIN;
+	if (hpa_base != pgmap->range.start)
+		return -ENODEV;
 	if (!gpup2p_read(pgmap, GPUP2P_XE_PGMAP_TO_VR, &vr, sizeof(vr)) ||
 	    !vr || !gpup2p_read(vr, GPUP2P_XE_VR_XE, &xe, sizeof(xe)) ||
 	    xe != xe_drm - GPUP2P_XE_XE_DRM ||
@@ -370,7 +376,8 @@ static LIST_HEAD(gpup2p_maps);
 static DEFINE_MUTEX(gpup2p_scan_lock);	/* one scan (or windows write) at a time */
 static DEFINE_MUTEX(gpup2p_mutex);	/* maps, admin windows, refusals */
 static bool gpup2p_exiting;
-static atomic_t gpup2p_refusals_stale = ATOMIC_INIT(0); /* a driver bound */
+/* A driver bound or a window went: refused pagemaps are looked at again. */
+static atomic_t gpup2p_refusals_stale = ATOMIC_INIT(0);
 static bool gpup2p_said_idle;	/* the scan found no region last time */
 /* Why the module is idle, said once by the scan and by the state parameter. */
 #define GPUP2P_IDLE_REASON \
@@ -427,6 +434,8 @@ static void gpup2p_map_free(struct gpup2p_map *m)
 		pci_name(m->pdev), &m->pgmap_start);
 	pci_dev_put(m->pdev);
 	kfree(m);
+	/* What this window was in the way of may be accepted now. */
+	atomic_set(&gpup2p_refusals_stale, 1);
 }
 
 /*
@@ -553,15 +562,20 @@ static bool gpup2p_rule_matches(struct pci_dev *pdev,
 	u64 offset = 0, limit = U64_MAX;
 	struct dev_pagemap *pgmap;
 	bool hit;
-	int bar;
+	int bar, ret = 0;
 
 	if (!rule || rule != gpup2p_rule_of(pdev, &bar) || bar != mt->bar)
 		return false;
 	pgmap = hmm_p2p_get_dev_pagemap(PHYS_PFN(mt->start));
-	hit = gpup2p_same_pagemap(pgmap, mt) && rule->match(pdev, pgmap) &&
-	      (!rule->place || !rule->place(pdev, pgmap, bar, &offset, &limit));
+	hit = gpup2p_same_pagemap(pgmap, mt) && rule->match(pdev, pgmap);
+	if (hit && rule->place)
+		ret = rule->place(pdev, pgmap, bar, &offset, &limit);
 	if (pgmap)
 		put_dev_pagemap(pgmap);
+	/* The driver is still setting the pagemap up: the next scan looks. */
+	if (ret == -EAGAIN)
+		mt->busy++;
+	hit = hit && !ret;
 	if (hit) {
 		mt->bar_offset = offset;
 		mt->limit = limit;
@@ -695,17 +709,14 @@ static void gpup2p_provide(struct gpup2p_match *mt)
 				      mt->bar, mt->bar_offset, mt->limit);
 		if (IS_ERR(m)) {
 			/*
-			 * Busy (the window or the provider of an older
-			 * pagemap at that place still there, as when xe
-			 * makes a new pagemap before the old one is gone):
-			 * the next scan tries again. Anything else is
-			 * refused until something changes.
+			 * Refused until something changes: a driver binds,
+			 * or a window goes (an older pagemap's window or
+			 * provider may have been in the way, as when xe
+			 * makes a new pagemap before the old one is gone).
 			 */
-			if (PTR_ERR(m) != -EBUSY && PTR_ERR(m) != -EEXIST) {
-				mutex_lock(&gpup2p_mutex);
-				gpup2p_note_refused(mt->start);
-				mutex_unlock(&gpup2p_mutex);
-			}
+			mutex_lock(&gpup2p_mutex);
+			gpup2p_note_refused(mt->start);
+			mutex_unlock(&gpup2p_mutex);
 			m = NULL;
 		} else {
 			pgmap = NULL;	/* the map keeps the reference */

@@ -224,7 +224,11 @@ void hmm_p2p_bar_window_fini_in_place(struct hmm_p2p_bar_window *win);
  */
 int hmm_p2p_bar_window_attach(struct hmm_p2p_bar_window *win,
 			      struct dev_pagemap *pgmap);
-/* Device-private page -> byte offset in the window; -ERANGE if outside. */
+/*
+ * Device-private page -> byte offset in the window; -ERANGE if outside.
+ * Records the page's block as aliased (for fini_in_place): only between
+ * attach and fini, never concurrently with fini.
+ */
 int hmm_p2p_bar_window_offset(const struct hmm_p2p_bar_window *win,
 			      struct page *page, u64 *offset);
 /* An &hmm_p2p_alias_fn for a provider whose priv is the window. */

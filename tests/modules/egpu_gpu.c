@@ -363,23 +363,29 @@ static int egpu_pagemap_init(struct egpu *gpu, size_t size)
 	 */
 	gpu->pgmap.type = MEMORY_DEVICE_PRIVATE;
 	gpu->pgmap.range.start = gpu->res->start;
-#ifdef GPUP2P_XE_PGMAP_TO_HPA_BASE
-	/* xe_like: xe keeps the region's start as hpa_base. */
-	if (egpu_xe_like)
-		*(resource_size_t *)((char *)&gpu->pgmap +
-				     GPUP2P_XE_PGMAP_TO_HPA_BASE) =
-			gpu->res->start;
-#endif
 	gpu->pgmap.range.end = gpu->res->start + size - 1;
 	gpu->pgmap.nr_range = 1;
 	gpu->pgmap.ops = &egpu_pgmap_ops;
 	gpu->pgmap.owner = egpu_owner(gpu);
+#ifdef GPUP2P_XE_PGMAP_TO_HPA_BASE
+	/* xe_like: hpa_base 0 until the pagemap is mapped, as in xe. */
+	if (egpu_xe_like)
+		*(resource_size_t *)((char *)&gpu->pgmap +
+				     GPUP2P_XE_PGMAP_TO_HPA_BASE) = 0;
+#endif
 	addr = memremap_pages(&gpu->pgmap, nid < 0 ? numa_node_id() : nid);
 	if (IS_ERR(addr)) {
 		release_mem_region(gpu->res->start, resource_size(gpu->res));
 		gpu->res = NULL;
 		return PTR_ERR(addr);
 	}
+#ifdef GPUP2P_XE_PGMAP_TO_HPA_BASE
+	/* xe keeps the region's start as hpa_base, set after mapping. */
+	if (egpu_xe_like)
+		WRITE_ONCE(*(resource_size_t *)((char *)&gpu->pgmap +
+						GPUP2P_XE_PGMAP_TO_HPA_BASE),
+			   gpu->res->start);
+#endif
 	gpu->pgmap_live = true;
 	return 0;
 }
