@@ -99,6 +99,9 @@ struct egpu {
 
 	struct hmm_p2p_bar_window win;
 	struct hmm_p2p_provider *prov;
+	/* amdgpu_like: BAR2 reserved write-combined, and its MTRR. */
+	bool wc_reserved;
+	int wc_mtrr;
 	struct resource *res;
 	bool pgmap_live;
 

@@ -15,6 +15,7 @@
 #include <linux/bitmap.h>
 #include <linux/delay.h>
 #include <linux/idr.h>
+#include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -249,13 +250,13 @@ long egpu_ioctl_provider(struct egpu_file *f, void __user *arg)
  * module does. No alias lookup after unregistering; the window helper
  * moves what is still in VRAM to RAM before the window goes.
  */
+static void egpu_unmap_vram(struct egpu *gpu);
+
 static void egpu_provider_down(struct egpu *gpu)
 {
 	if (egpu_unaware()) {
 		/* Our own view of BAR2 only; gpu_p2p saw the unbind first. */
-		if (gpu->win.kaddr)
-			iounmap((void __iomem __force *)gpu->win.kaddr);
-		gpu->win.kaddr = NULL;
+		egpu_unmap_vram(gpu);
 		return;
 	}
 	mutex_lock(&gpu->teardown_lock);
@@ -492,6 +493,46 @@ static void egpu_xe_layout(struct egpu *gpu, size_t size)
  * P2PDMA window, and the window fields the device page allocator uses; no
  * provider. gpu_p2p registers the P2PDMA window over the same BAR.
  */
+/*
+ * The GPU's own view of its VRAM, as the drivers make it: amdgpu reserves
+ * all of the BAR write-combined and adds an MTRR (amdgpu_bo_init()), then
+ * maps what it uses write-combined (amdgpu_ttm_init()); xe maps the BAR
+ * write-combined (xe_vram.c). gpu_p2p's P2PDMA registration comes later,
+ * over the same bytes.
+ */
+static void __iomem *egpu_map_vram(struct egpu *gpu, size_t size)
+{
+	resource_size_t start = pci_resource_start(gpu->pdev, EGPU_BAR);
+	resource_size_t len = pci_resource_len(gpu->pdev, EGPU_BAR);
+	void __iomem *va;
+
+	if (egpu_amdgpu_like) {
+		if (arch_io_reserve_memtype_wc(start, len))
+			return NULL;
+		gpu->wc_reserved = true;
+		gpu->wc_mtrr = arch_phys_wc_add(start, len);
+	}
+	va = ioremap_wc(start, size);
+	if (!va)
+		egpu_unmap_vram(gpu);
+	return va;
+}
+
+static void egpu_unmap_vram(struct egpu *gpu)
+{
+	resource_size_t start = pci_resource_start(gpu->pdev, EGPU_BAR);
+	resource_size_t len = pci_resource_len(gpu->pdev, EGPU_BAR);
+
+	if (gpu->win.kaddr)
+		iounmap((void __iomem __force *)gpu->win.kaddr);
+	gpu->win.kaddr = NULL;
+	if (gpu->wc_reserved) {
+		arch_phys_wc_del(gpu->wc_mtrr);
+		arch_io_free_memtype_wc(start, len);
+		gpu->wc_reserved = false;
+	}
+}
+
 static int egpu_setup_unaware(struct egpu *gpu, size_t size)
 {
 	int ret;
@@ -499,9 +540,7 @@ static int egpu_setup_unaware(struct egpu *gpu, size_t size)
 	if (egpu_xe_like)
 		egpu_xe_layout(gpu, size);
 
-	gpu->win.kaddr = (void __force *)ioremap(pci_resource_start(gpu->pdev,
-								    EGPU_BAR),
-						 size);
+	gpu->win.kaddr = (void __force *)egpu_map_vram(gpu, size);
 	if (!gpu->win.kaddr)
 		return -ENOMEM;
 	gpu->win.pdev = gpu->pdev;
@@ -509,8 +548,7 @@ static int egpu_setup_unaware(struct egpu *gpu, size_t size)
 	gpu->win.size = size;
 	ret = egpu_pagemap_init(gpu, size);
 	if (ret) {
-		iounmap((void __iomem __force *)gpu->win.kaddr);
-		gpu->win.kaddr = NULL;
+		egpu_unmap_vram(gpu);
 		return ret;
 	}
 	gpu->win.private_base_pfn = PHYS_PFN(gpu->pgmap.range.start);
