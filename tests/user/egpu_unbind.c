@@ -72,6 +72,25 @@ static bool wait_reads(struct reader *r, unsigned int n, int seconds)
 	return false;
 }
 
+/*
+ * A GPU driver that knows nothing of hmm-p2p (amdgpu_like, xe_like) gets
+ * its provider from gpu_p2p once it has bound, not during its probe.
+ */
+static bool wait_provider(const char *name, int seconds)
+{
+	char path[256];
+	struct stat st;
+	int i;
+
+	snprintf(path, sizeof(path), SYSFS_P2P "/providers/%s", name);
+	for (i = 0; i < seconds * 10; i++) {
+		if (!stat(path, &st))
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
 static int wait_open(int n, int seconds)
 {
 	int i, fd = -1;
@@ -150,6 +169,7 @@ TEST_TIMEOUT(unbind_while_in_use, 300)
 	fd = wait_open(0, 20);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(strcmp(egpu_info(fd).pci_name, info.pci_name), 0);
+	ASSERT_TRUE(wait_provider(info.provider, 20));
 	ASSERT_EQ(egpu_migrate(fd, true, buf, UP * PG, &moved), 0);
 	EXPECT_EQ(moved, UP);
 	out = malloc(UP * PG);
