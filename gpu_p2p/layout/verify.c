@@ -7,11 +7,8 @@
  * that series' amdgpu sources on the include path. Nothing of amdgpu is
  * copied into hmm-p2p: the values are compared with offsetof() here.
  *
- *   default                   static-assert every value
- *   -DGPUP2P_LAYOUT_PRINT     no asserts; emit "->gpup2p <name> <project>
- *                             <driver>" lines into the assembly instead
- *   -DGPUP2P_LAYOUT_SELFTEST  make one project value wrong on purpose (the
- *                             check's self-test: the build must then fail)
+ * Its modes (assert, -DLAYOUT_CHECK_PRINT, -DLAYOUT_CHECK_SELFTEST) are
+ * compat/layout_check.h's; the report lines are tagged "gpup2p".
  */
 #include "amdgpu.h"
 #include "amdgpu_amdkfd.h"

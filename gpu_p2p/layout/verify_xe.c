@@ -6,8 +6,7 @@
  * assembly only) with the kernel build system of one kernel series and with
  * that series' xe sources on the include path. Nothing of xe is copied into
  * hmm-p2p: the values are compared with offsetof() and sizeof() here. The
- * modes are verify.c's (default, -DGPUP2P_LAYOUT_PRINT,
- * -DGPUP2P_LAYOUT_SELFTEST).
+ * modes are compat/layout_check.h's, as for verify.c.
  */
 #include "xe_device_types.h"
 #include "xe_svm.h"

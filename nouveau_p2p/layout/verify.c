@@ -9,12 +9,8 @@
  * includes nouveau_dmem.c itself, because the chunk and dmem structures
  * are private to that file: nothing of nouveau is copied into hmm-p2p.
  *
- *   default                  static-assert every value and member type
- *   -DNVP2P_LAYOUT_PRINT     no asserts; emit "->nvp2p <name> <project>
- *                            <nouveau>" lines into the assembly instead,
- *                            for the per-value report
- *   -DNVP2P_LAYOUT_SELFTEST  make one project value wrong on purpose (the
- *                            check's self-test: the build must then fail)
+ * Its modes (assert, -DLAYOUT_CHECK_PRINT, -DLAYOUT_CHECK_SELFTEST) are
+ * compat/layout_check.h's; the report lines are tagged "nvp2p".
  */
 #include "nouveau_dmem.c"
 
@@ -27,29 +23,13 @@
 #error "nouveau_layout.h has no block for this kernel series"
 #endif
 
-#ifdef NVP2P_LAYOUT_SELFTEST
-#define NVP2P_SKEW 8
-#else
-#define NVP2P_SKEW 0
-#endif
+#include "layout_check.h"
 
-#ifdef NVP2P_LAYOUT_PRINT
-#define NVP2P_CHECK(name, project, nouveau)                        \
-	({                                                         \
-		asm volatile("\n.ascii \"->nvp2p " #name " %0 %1\"" \
-			     : : "i"((unsigned long)(project)),   \
-			       "i"((unsigned long)(nouveau)));    \
-	})
-#else
-#define NVP2P_CHECK(name, project, nouveau)                        \
-	static_assert((project) == (nouveau),                      \
-		      "nouveau layout changed: NVP2P_" #name " != " #nouveau)
-#endif
-
-/* The type of a member the provider reads. */
-#define NVP2P_CHECK_TYPE(member, mtype)                            \
-	static_assert(__same_type((member), mtype),                \
-		      "nouveau layout changed: " #member " is not " #mtype)
+#define NVP2P_SKEW LAYOUT_CHECK_SKEW
+#define NVP2P_CHECK(name, project, nouveau) \
+	LAYOUT_CHECK("nvp2p", "nouveau", "NVP2P_", name, project, nouveau)
+#define NVP2P_CHECK_TYPE(member, mtype) \
+	LAYOUT_CHECK_TYPE("nouveau", member, mtype)
 
 static void __used nvp2p_layout_verify(void)
 {

@@ -63,6 +63,53 @@ static int scribble_p2pmem(const char *pci, size_t len, void **map)
 }
 
 /*
+ * The provider is gone and its window given back while GPU 0 stays bound:
+ * p2pmem/allocate must get nothing of it (its pool would map VRAM the GPU
+ * still uses). What it mapped, if anything, is left in @p2pmem.
+ */
+static void expect_window_kept(const struct egpu_info *info, void **p2pmem)
+{
+	int ret = scribble_p2pmem(info->pci_name, info->vram_size, p2pmem);
+
+	TH_LOG("p2pmem/allocate of the given-back window: %d", ret);
+	EXPECT_LT(ret, 0);
+}
+
+/*
+ * An RDMA READ of the MR after @what: it must fault again and return the
+ * data (@seed), never what anyone wrote into the window. Returns what the
+ * core counted meanwhile.
+ */
+static struct p2p_counters expect_read_faults_again(struct rdma *r, void *g,
+						    struct ibv_mr *mr,
+						    uint64_t seed,
+						    const char *what)
+{
+	struct p2p_counters p0 = p2p_read(NULL), dp;
+
+	memset(r->host, 0, NPAGES * PG);
+	EXPECT_EQ(post_status(r, IBV_WR_RDMA_READ, r->host, NPAGES * PG,
+			      (uintptr_t)g, mr->rkey), IBV_WC_SUCCESS);
+	dp = p2p_delta(&p0, NULL);
+	p2p_log(what, &dp);
+	EXPECT_GE(dp.v[P2P_WALKS], 1);
+	EXPECT_TRUE(check_pages(r->host, NPAGES, seed, 0, what));
+	EXPECT_TRUE(check_pages(g, NPAGES, seed, 0, "CPU view"));
+	return dp;
+}
+
+/* What a test that took the window away set up, undone. */
+static void odp_gpu_teardown(struct rdma *r, struct ibv_mr *mr, int fd,
+			     void *p2pmem, size_t p2pmem_len)
+{
+	if (p2pmem != MAP_FAILED)
+		EXPECT_EQ(munmap(p2pmem, p2pmem_len), 0);
+	EXPECT_EQ(ibv_dereg_mr(mr), 0);
+	rdma_teardown(r);
+	close(fd);
+}
+
+/*
  * The provider goes (its module unloads) while rxe holds aliases in an ODP
  * MR and the device stays bound. The window it gives back stays allocated
  * until the GPU unbinds: p2pmem/allocate cannot hand it out (its pool would
@@ -100,26 +147,9 @@ TEST_TIMEOUT(teardown_while_an_odp_mr_holds_aliases, 300)
 	c = egpu_counters(fd);
 	EXPECT_EQ(c.dev_pages_in_use, 0);
 	/* The window stays ours until the GPU unbinds: no one gets it. */
-	ret = scribble_p2pmem(info.pci_name, info.vram_size, &p2pmem);
-	TH_LOG("p2pmem/allocate of the given-back window: %d", ret);
-	EXPECT_LT(ret, 0);
-
-	p0 = p2p_read(NULL);
-	memset(r.host, 0, NPAGES * PG);
-	EXPECT_EQ(post_status(&r, IBV_WR_RDMA_READ, r.host, NPAGES * PG,
-			      (uintptr_t)g, mr->rkey), IBV_WC_SUCCESS);
-	dp = p2p_delta(&p0, NULL);
-	p2p_log("RDMA READ after the teardown", &dp);
-	EXPECT_GE(dp.v[P2P_WALKS], 1);
-	EXPECT_TRUE(check_pages(r.host, NPAGES, 51, 0,
-				"RDMA READ after the teardown"));
-	EXPECT_TRUE(check_pages(g, NPAGES, 51, 0, "CPU view"));
-
-	if (p2pmem != MAP_FAILED)
-		EXPECT_EQ(munmap(p2pmem, info.vram_size), 0);
-	EXPECT_EQ(ibv_dereg_mr(mr), 0);
-	rdma_teardown(&r);
-	close(fd);
+	expect_window_kept(&info, &p2pmem);
+	expect_read_faults_again(&r, g, mr, 51, "RDMA READ after the teardown");
+	odp_gpu_teardown(&r, mr, fd, p2pmem, info.vram_size);
 	if (torn) {
 		EXPECT_EQ(write_file(SYSFS_EGPU_DRV "/unbind", info.pci_name), 0);
 		EXPECT_EQ(write_file(SYSFS_EGPU_DRV "/bind", info.pci_name), 0);
@@ -206,32 +236,16 @@ TEST_TIMEOUT(gpu_p2p_unload_while_an_odp_mr_holds_aliases, 300)
 				    c0.migrate_to_ram_evict));
 	EXPECT_EQ(c.dev_pages_in_use, c0.dev_pages_in_use);
 	EXPECT_EQ(c.migrate_to_ram_fault, c0.migrate_to_ram_fault);
-	ret = scribble_p2pmem(info.pci_name, info.vram_size, &p2pmem);
-	TH_LOG("p2pmem/allocate of the given-back window: %d", ret);
-	EXPECT_LT(ret, 0);
+	expect_window_kept(&info, &p2pmem);
 	/* gpu_p2p's reference went, each kept window holds one. */
 	refs1 = module_refcount("hmm_p2p");
 	TH_LOG("hmm_p2p references: %d before the unload, %d after", refs0,
 	       refs1);
 	EXPECT_GE(refs1, refs0);
 
-	p0 = p2p_read(NULL);
-	memset(r.host, 0, NPAGES * PG);
-	EXPECT_EQ(post_status(&r, IBV_WR_RDMA_READ, r.host, NPAGES * PG,
-			      (uintptr_t)g, mr->rkey), IBV_WC_SUCCESS);
-	dp = p2p_delta(&p0, NULL);
-	p2p_log("RDMA READ after the unload", &dp);
-	EXPECT_GE(dp.v[P2P_WALKS], 1);
+	dp = expect_read_faults_again(&r, g, mr, 53, "RDMA READ after the unload");
 	EXPECT_EQ(dp.v[P2P_ALIASES], 0);
-	EXPECT_TRUE(check_pages(r.host, NPAGES, 53, 0,
-				"RDMA READ after the unload"));
-	EXPECT_TRUE(check_pages(g, NPAGES, 53, 0, "CPU view"));
-
-	if (p2pmem != MAP_FAILED)
-		EXPECT_EQ(munmap(p2pmem, info.vram_size), 0);
-	EXPECT_EQ(ibv_dereg_mr(mr), 0);
-	rdma_teardown(&r);
-	close(fd);
+	odp_gpu_teardown(&r, mr, fd, p2pmem, info.vram_size);
 	EXPECT_EQ(run_env_command("HMM_P2P_GPU_P2P_LOAD"), 0);
 }
 
