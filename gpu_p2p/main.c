@@ -141,18 +141,17 @@ static const struct dev_pagemap_ops *gpup2p_drm_pagemap_ops(void)
 	return ops;
 }
 
-static const struct drm_pagemap *gpup2p_xe_dpagemap(struct dev_pagemap *pgmap)
-{
-	return (const void *)((const char *)pgmap +
-			      GPUP2P_XE_PGMAP_TO_DPAGEMAP);
-}
-#endif
-
-#ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
 /* Read @len bytes at @off from @base; false where nothing is mapped. */
 static bool gpup2p_read(const void *base, size_t off, void *to, size_t len)
 {
 	return !copy_from_kernel_nofault(to, (const char *)base + off, len);
+}
+
+/* A copy of the struct drm_pagemap that follows @pgmap in xe_pagemap. */
+static bool gpup2p_xe_dpagemap(struct dev_pagemap *pgmap,
+			       struct drm_pagemap *dp)
+{
+	return gpup2p_read(pgmap, GPUP2P_XE_PGMAP_TO_DPAGEMAP, dp, sizeof(*dp));
 }
 #endif
 
@@ -168,16 +167,19 @@ static bool gpup2p_read(const void *base, size_t off, void *to, size_t len)
 static bool gpup2p_xe_match(struct pci_dev *pdev, struct dev_pagemap *pgmap)
 {
 #ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
-	const struct drm_pagemap *dp;
+	struct drm_pagemap dp;
+	struct device *dev;
 
 	if (!GPUP2P_XE_LAYOUT_HOLDS())
 		return false;
 	if (pgmap->ops != gpup2p_drm_pagemap_ops() &&
 	    !gpup2p_ops_in_driver(pdev, pgmap->ops))
 		return false;
-	dp = gpup2p_xe_dpagemap(pgmap);
-	return dp->pagemap == pgmap && gpup2p_ops_in_driver(pdev, dp->ops) &&
-	       dp->drm && dp->drm->dev == &pdev->dev;
+	return gpup2p_xe_dpagemap(pgmap, &dp) && dp.pagemap == pgmap &&
+	       gpup2p_ops_in_driver(pdev, dp.ops) && dp.drm &&
+	       gpup2p_read(dp.drm, offsetof(struct drm_device, dev), &dev,
+			   sizeof(dev)) &&
+	       dev == &pdev->dev;
 #else
 	return false;
 #endif
@@ -196,11 +198,15 @@ static int gpup2p_xe_place(struct pci_dev *pdev, struct dev_pagemap *pgmap,
 			   int bar, u64 *bar_offset, u64 *limit)
 {
 #ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
-	const char *xe_drm = (const char *)gpup2p_xe_dpagemap(pgmap)->drm;
 	resource_size_t start = pci_resource_start(pdev, bar);
 	resource_size_t io_start, io_size, hpa_base;
+	struct drm_pagemap dp;
+	const char *xe_drm;
 	const void *vr, *xe;
 
+	if (!gpup2p_xe_dpagemap(pgmap, &dp))
+		return -ENODEV;
+	xe_drm = (const char *)dp.drm;
 	if (!gpup2p_read(pgmap, GPUP2P_XE_PGMAP_TO_HPA_BASE, &hpa_base,
 			 sizeof(hpa_base)))
 		return -ENODEV;
@@ -215,7 +221,15 @@ static int gpup2p_xe_place(struct pci_dev *pdev, struct dev_pagemap *pgmap,
 			 sizeof(io_start)) ||
 	    !gpup2p_read(vr, GPUP2P_XE_VR_IO_SIZE, &io_size, sizeof(io_size)))
 		return -ENODEV;
-	if (io_start < start || io_start - start >= pci_resource_len(pdev, bar))
+	/*
+	 * xe_vram.c: the region lies in the BAR, and shows at most its
+	 * usable size, which the pagemap covers. A value outside that was
+	 * not read where xe keeps it: no window.
+	 */
+	if (io_start < start || !io_size ||
+	    io_start - start >= pci_resource_len(pdev, bar) ||
+	    io_size > pci_resource_len(pdev, bar) - (io_start - start) ||
+	    io_size > range_len(&pgmap->range))
 		return -ERANGE;
 	*bar_offset = io_start - start;
 	*limit = io_size;
@@ -415,6 +429,18 @@ static struct gpup2p_map *gpup2p_map_at(phys_addr_t start)
 
 	list_for_each_entry(m, &gpup2p_maps, node)
 		if (m->pgmap_start == start)
+			return m;
+	return NULL;
+}
+
+/* The map of another pagemap of @pdev, if it has one. gpup2p_mutex held. */
+static struct gpup2p_map *gpup2p_map_of(const struct pci_dev *pdev,
+					phys_addr_t start)
+{
+	struct gpup2p_map *m;
+
+	list_for_each_entry(m, &gpup2p_maps, node)
+		if (m->pdev == pdev && m->pgmap_start != start)
 			return m;
 	return NULL;
 }
@@ -684,7 +710,7 @@ static void gpup2p_refuse(const struct gpup2p_match *mt, const char *why)
 static void gpup2p_provide(struct gpup2p_match *mt)
 {
 	struct pci_dev *pdev = mt->pdev;
-	struct gpup2p_map *m = NULL;
+	struct gpup2p_map *m = NULL, *other;
 	struct dev_pagemap *pgmap;
 	bool same, ours = false, go = false;
 
@@ -697,8 +723,17 @@ static void gpup2p_provide(struct gpup2p_match *mt)
 	/* A window's pagemap must have its callbacks in the driver's module. */
 	ours = same && (mt->rule || gpup2p_ops_in_driver(pdev, mt->ops));
 	mutex_lock(&gpup2p_mutex);
+	other = ours ? gpup2p_map_of(pdev, mt->start) : NULL;
 	if (same && !ours)
 		gpup2p_refuse(mt, "not a pagemap of the driver bound to its device");
+	else if (other)
+		/*
+		 * One provider per device (its name is the device's): a
+		 * second pagemap (a second xe tile, or xe's new pagemap
+		 * while the old one is still going) is refused before any
+		 * window is set up for it, until the other map goes.
+		 */
+		gpup2p_refuse(mt, "its device is served through another pagemap (one per device)");
 	else if (ours && !gpup2p_exiting && !gpup2p_map_at(mt->start) &&
 		 (mt->rule || gpup2p_admin_still(mt)))
 		go = true;
