@@ -215,10 +215,20 @@ static struct page *zone_device_page_at(unsigned long pfn)
 	return is_zone_device_page(page) ? page : NULL;
 }
 
+/* How a window's range is registered already (window_registered()). */
+enum window_found {
+	WINDOW_FREE,		/* not at all: register it */
+	WINDOW_LEFT,		/* exactly, by an earlier user: allocate it */
+	WINDOW_INSIDE,		/* inside a larger one: its driver's pages */
+};
+
 /*
- * Is [start, start + size) registered already? 0: no; 1: yes, as exactly
- * one P2PDMA pagemap of that range (an earlier user left it: the P2PDMA
- * pagemap lives until the device's driver unbinds); -EBUSY: partly, or as
+ * Is [start, start + size) registered already? WINDOW_FREE: no;
+ * WINDOW_LEFT: as exactly one P2PDMA pagemap of that range (an earlier
+ * user left it: the P2PDMA pagemap lives until the device's driver
+ * unbinds); WINDOW_INSIDE: inside one larger P2PDMA pagemap (of the BAR's
+ * device: a device's P2PDMA memory is only ever its own BARs), as a GPU
+ * driver that publishes its BAR itself registers it; -EBUSY: partly, or as
  * something else, which pci_p2pdma_add_resource() would refuse with a
  * "Conflicting mapping" warning. Checked every memory subsection (the
  * granule of device memory hotplug) and at both ends.
@@ -242,12 +252,42 @@ static int window_registered(phys_addr_t start, size_t size)
 		pfn = min(last, ALIGN(pfn + 1, PAGES_PER_SUBSECTION));
 	}
 	if (!head)
-		return 0;
+		return WINDOW_FREE;
 	pgmap = hmm_p2p_page_pgmap(head);
 	if (!is_pci_p2pdma_page(head) || pgmap->nr_range != 1 ||
-	    pgmap->range.start != start || range_len(&pgmap->range) != size)
+	    pgmap->range.start > start ||
+	    pgmap->range.end < start + size - 1)
 		return -EBUSY;
-	return 1;
+	if (pgmap->range.start == start && range_len(&pgmap->range) == size)
+		return WINDOW_LEFT;
+	return WINDOW_INSIDE;
+}
+
+/*
+ * The BAR's driver registered P2PDMA memory around the window itself: use
+ * its pages (the issue of the driver's own P2PDMA pages, docs/api.md).
+ * Nothing is allocated from the driver's pool (first fit cannot take a
+ * given range, and the pool is the driver's to hand out); the pages live
+ * until the driver unbinds, which a provider's window never outlives.
+ */
+static int window_borrow(struct hmm_p2p_bar_window *win, struct pci_dev *pdev,
+			 int bar, u64 bar_offset)
+{
+	phys_addr_t start = pci_resource_start(pdev, bar) + bar_offset;
+	void *kaddr = page_address(pfn_to_page(PHYS_PFN(start)));
+
+	/* The pool's own view of the address: its device, its BAR offset. */
+	if (pci_p2pmem_virt_to_bus(pdev, kaddr) !=
+	    pci_bus_address(pdev, bar) + bar_offset) {
+		pr_err("%s: BAR %d window at %#llx: the P2PDMA memory around it is not the device's own\n",
+		       pci_name(pdev), bar, bar_offset);
+		return -EBUSY;
+	}
+	win->kaddr = kaddr;
+	win->borrowed = true;
+	pr_info("%s: BAR %d window at %#llx: using the P2PDMA pages its driver registered\n",
+		pci_name(pdev), bar, bar_offset);
+	return 0;
 }
 
 int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
@@ -268,6 +308,12 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 		goto taken;
 	ret = window_registered(pci_resource_start(pdev, bar) + bar_offset,
 				size);
+	if (ret == WINDOW_INSIDE) {
+		ret = window_borrow(win, pdev, bar, bar_offset);
+		if (ret)
+			return ret;
+		goto taken;
+	}
 	if (ret < 0) {
 		pr_err("%s: BAR %d window at %#llx overlaps another device memory mapping\n",
 		       pci_name(pdev), bar, bar_offset);
@@ -280,7 +326,7 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 	 * memory. That is the kernel's to fix (docs/kernel-tiers.md); we
 	 * only pass the error on.
 	 */
-	if (!ret)
+	if (ret == WINDOW_FREE)
 		ret = pci_p2pdma_add_resource(pdev, bar, size, bar_offset);
 	else
 		ret = 0;	/* registered by an earlier user: reuse it */
@@ -560,7 +606,8 @@ static void window_retire(struct hmm_p2p_bar_window *win, bool copy)
 	mutex_unlock(&hmm_p2p_windows_lock);
 	if (win->private_base_pfn)
 		window_evict(win, copy);
-	if (!window_keep(win))
+	/* Borrowed pages are the driver's: nothing of ours to give back. */
+	if (!win->borrowed && !window_keep(win))
 		pci_free_p2pmem(win->pdev, win->kaddr, win->size);
 	WRITE_ONCE(win->kaddr, NULL);
 	bitmap_free(win->aliased);

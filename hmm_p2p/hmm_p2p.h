@@ -176,6 +176,7 @@ struct hmm_p2p_bar_window {
 	u64 bar_offset;		/* window start inside the BAR */
 	size_t size;		/* window size in bytes, page aligned */
 	void *kaddr;		/* kernel (UC) mapping of the window */
+	bool borrowed;		/* the driver's own P2PDMA pages, not ours */
 	unsigned long alias_base_pfn;
 	unsigned long private_base_pfn; /* 0 until a pagemap is attached */
 	unsigned long private_npages;	/* pages of the attached pagemap */
@@ -185,7 +186,9 @@ struct hmm_p2p_bar_window {
 
 /*
  * Register (or, when an earlier user of the same window left it registered,
- * reuse) the window as P2PDMA memory and reserve all of it.
+ * reuse) the window as P2PDMA memory and reserve all of it. Where the
+ * device's driver registered P2PDMA memory around the window itself, use
+ * its pages instead (nothing reserved: its pool is the driver's).
  */
 int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 			    struct pci_dev *pdev, int bar, u64 bar_offset,

@@ -44,6 +44,7 @@ extern unsigned int egpu_dma_timeout_ms;
 extern bool egpu_amdgpu_like;
 extern bool egpu_xe_like;
 extern unsigned int egpu_xe_io_mb;
+extern bool egpu_own_p2pdma;
 extern bool egpu_shared_owner;
 
 /* A GPU whose driver knows nothing of hmm-p2p: gpu_p2p provides for it. */

@@ -19,6 +19,7 @@
 #include <linux/ioport.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pci-p2pdma.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -543,6 +544,14 @@ static int egpu_setup_unaware(struct egpu *gpu, size_t size)
 	gpu->win.kaddr = (void __force *)egpu_map_vram(gpu, size);
 	if (!gpu->win.kaddr)
 		return -ENOMEM;
+	/* Device-managed: the P2PDMA memory goes when the driver unbinds. */
+	if (egpu_own_p2pdma) {
+		ret = pci_p2pdma_add_resource(gpu->pdev, EGPU_BAR, 0, 0);
+		if (ret) {
+			egpu_unmap_vram(gpu);
+			return ret;
+		}
+	}
 	gpu->win.pdev = gpu->pdev;
 	gpu->win.bar = EGPU_BAR;
 	gpu->win.size = size;

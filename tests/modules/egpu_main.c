@@ -118,6 +118,16 @@ MODULE_PARM_DESC(xe_io_mb,
 		 "xe_like: MiB of VRAM the BAR shows (a small BAR; default 0: all of it)");
 
 /*
+ * own_p2pdma (amdgpu_like, xe_like): the driver registers all of BAR 2 as
+ * P2PDMA memory itself, as NVIDIA's driver does with a static BAR1, so
+ * that gpu_p2p's window lies inside P2PDMA pages the driver registered.
+ */
+bool egpu_own_p2pdma;
+module_param_named(own_p2pdma, egpu_own_p2pdma, bool, 0444);
+MODULE_PARM_DESC(own_p2pdma,
+		 "amdgpu_like, xe_like: register all of BAR 2 as P2PDMA memory in probe (default N)");
+
+/*
  * shared_owner: both GPUs under one dev_pagemap owner, as the GPUs of an
  * XGMI hive or xe peers share one; each still registers its own provider.
  * Each GPU then sees the other's pages as its own and leaves them where
@@ -141,6 +151,10 @@ static int __init egpu_init(void)
 
 	if (egpu_amdgpu_like && egpu_xe_like) {
 		pr_err("amdgpu_like and xe_like: one layout at a time\n");
+		return -EINVAL;
+	}
+	if (egpu_own_p2pdma && !egpu_unaware()) {
+		pr_err("own_p2pdma: only with amdgpu_like or xe_like\n");
 		return -EINVAL;
 	}
 	/* Clients first: a GPU's CLIENTS ioctl lists whatever is bound. */
