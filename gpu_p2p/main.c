@@ -831,12 +831,14 @@ static bool gpup2p_region_listed(const struct gpup2p_regions *r,
 }
 
 /*
- * Is @m's pagemap still alive? Its driver unmapping it kills its reference
- * first (memunmap_pages()), then waits for ours: the window goes now.
+ * Are @m's pagemap, and the driver's P2PDMA memory its window may use,
+ * still alive? Their driver unmapping one kills its reference first
+ * (memunmap_pages()), then waits for ours: the window goes now.
  */
 static bool gpup2p_map_current(struct gpup2p_map *m)
 {
-	return !percpu_ref_is_dying(&m->pgmap->ref);
+	return !percpu_ref_is_dying(&m->pgmap->ref) &&
+	       !hmm_p2p_bar_window_doomed(&m->win);
 }
 
 /*

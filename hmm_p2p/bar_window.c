@@ -11,6 +11,9 @@
  * window given back while its device stays bound stays allocated until the
  * device's driver unbinds (a "kept" window, taken again by the next init of
  * the same window): the pool would hand out memory the GPU still uses.
+ * Where the device's driver registered P2PDMA memory around the window
+ * itself, the window uses those pages and reserves nothing: that pool, and
+ * what its p2pmem allocator hands out, are the driver's.
  *
  * The window outlives every alias it handed out (hmm_p2p.h). Before it
  * goes, every device-private page it covers is unmapped from every process
@@ -270,21 +273,62 @@ static int window_registered(phys_addr_t start, size_t size)
  * given range, and the pool is the driver's to hand out); the pages live
  * until the driver unbinds, which a provider's window never outlives.
  */
+/* Does a listed window of @pdev's BAR @bar overlap [offset, offset + size)? */
+static bool window_overlaps_listed(struct pci_dev *pdev, int bar, u64 offset,
+				   size_t size)
+{
+	const struct hmm_p2p_bar_window *w;
+	bool found = false;
+
+	mutex_lock(&hmm_p2p_windows_lock);
+	list_for_each_entry(w, &hmm_p2p_windows, node)
+		if (w->pdev == pdev && w->bar == bar &&
+		    offset < w->bar_offset + w->size &&
+		    w->bar_offset < offset + size)
+			found = true;
+	mutex_unlock(&hmm_p2p_windows_lock);
+	return found;
+}
+
 static int window_borrow(struct hmm_p2p_bar_window *win, struct pci_dev *pdev,
-			 int bar, u64 bar_offset)
+			 int bar, u64 bar_offset, size_t size)
 {
 	phys_addr_t start = pci_resource_start(pdev, bar) + bar_offset;
-	void *kaddr = page_address(pfn_to_page(PHYS_PFN(start)));
+	struct dev_pagemap *pgmap;
+	void *kaddr;
 
+	/*
+	 * Pool allocation made windows exclusive; borrowed pages are not
+	 * allocated, so another window over them is refused here.
+	 */
+	if (window_overlaps_listed(pdev, bar, bar_offset, size)) {
+		pr_err("%s: BAR %d window at %#llx overlaps a window in use\n",
+		       pci_name(pdev), bar, bar_offset);
+		return -EBUSY;
+	}
+	/*
+	 * A reference, as pci_alloc_p2pmem() takes one for what it hands
+	 * out: whoever unmaps the driver's P2PDMA memory (at unbind, or a
+	 * module of the driver's at its exit) waits until the window is
+	 * given back (hmm_p2p_bar_window_doomed() tells the provider).
+	 */
+	pgmap = hmm_p2p_get_dev_pagemap(PHYS_PFN(start));
+	if (!pgmap) {
+		pr_err("%s: BAR %d window at %#llx: the P2PDMA memory around it is going away\n",
+		       pci_name(pdev), bar, bar_offset);
+		return -EBUSY;
+	}
+	kaddr = page_address(pfn_to_page(PHYS_PFN(start)));
 	/* The pool's own view of the address: its device, its BAR offset. */
 	if (pci_p2pmem_virt_to_bus(pdev, kaddr) !=
 	    pci_bus_address(pdev, bar) + bar_offset) {
-		pr_err("%s: BAR %d window at %#llx: the P2PDMA memory around it is not the device's own\n",
+		put_dev_pagemap(pgmap);
+		pr_err("%s: BAR %d window at %#llx: the P2PDMA memory around it is not in the device's pool\n",
 		       pci_name(pdev), bar, bar_offset);
 		return -EBUSY;
 	}
 	win->kaddr = kaddr;
-	win->borrowed = true;
+	win->borrowed = pgmap;
 	pr_info("%s: BAR %d window at %#llx: using the P2PDMA pages its driver registered\n",
 		pci_name(pdev), bar, bar_offset);
 	return 0;
@@ -309,7 +353,7 @@ int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 	ret = window_registered(pci_resource_start(pdev, bar) + bar_offset,
 				size);
 	if (ret == WINDOW_INSIDE) {
-		ret = window_borrow(win, pdev, bar, bar_offset);
+		ret = window_borrow(win, pdev, bar, bar_offset, size);
 		if (ret)
 			return ret;
 		goto taken;
@@ -606,9 +650,12 @@ static void window_retire(struct hmm_p2p_bar_window *win, bool copy)
 	mutex_unlock(&hmm_p2p_windows_lock);
 	if (win->private_base_pfn)
 		window_evict(win, copy);
-	/* Borrowed pages are the driver's: nothing of ours to give back. */
-	if (!win->borrowed && !window_keep(win))
+	/* Borrowed pages are the driver's: only our reference goes back. */
+	if (win->borrowed)
+		put_dev_pagemap(win->borrowed);
+	else if (!window_keep(win))
 		pci_free_p2pmem(win->pdev, win->kaddr, win->size);
+	win->borrowed = NULL;
 	WRITE_ONCE(win->kaddr, NULL);
 	bitmap_free(win->aliased);
 	win->aliased = NULL;
@@ -627,6 +674,12 @@ void hmm_p2p_bar_window_fini_in_place(struct hmm_p2p_bar_window *win)
 	window_retire(win, false);
 }
 EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_fini_in_place);
+
+bool hmm_p2p_bar_window_doomed(const struct hmm_p2p_bar_window *win)
+{
+	return win->borrowed && percpu_ref_is_dying(&win->borrowed->ref);
+}
+EXPORT_SYMBOL_GPL(hmm_p2p_bar_window_doomed);
 
 /* ---- translation ----------------------------------------------------------- */
 

@@ -176,7 +176,8 @@ struct hmm_p2p_bar_window {
 	u64 bar_offset;		/* window start inside the BAR */
 	size_t size;		/* window size in bytes, page aligned */
 	void *kaddr;		/* kernel (UC) mapping of the window */
-	bool borrowed;		/* the driver's own P2PDMA pages, not ours */
+	/* The driver's own P2PDMA pages (their pagemap, referenced), or NULL */
+	struct dev_pagemap *borrowed;
 	unsigned long alias_base_pfn;
 	unsigned long private_base_pfn; /* 0 until a pagemap is attached */
 	unsigned long private_npages;	/* pages of the attached pagemap */
@@ -188,7 +189,10 @@ struct hmm_p2p_bar_window {
  * Register (or, when an earlier user of the same window left it registered,
  * reuse) the window as P2PDMA memory and reserve all of it. Where the
  * device's driver registered P2PDMA memory around the window itself, use
- * its pages instead (nothing reserved: its pool is the driver's).
+ * its pages instead (nothing reserved: its pool is the driver's), holding
+ * a reference on their pagemap until fini: whoever unmaps them waits for
+ * the window, so the provider must give it back once
+ * hmm_p2p_bar_window_doomed() says so.
  */
 int hmm_p2p_bar_window_init(struct hmm_p2p_bar_window *win,
 			    struct pci_dev *pdev, int bar, u64 bar_offset,
@@ -220,6 +224,11 @@ void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win);
  * from a devres action of the device.
  */
 void hmm_p2p_bar_window_fini_in_place(struct hmm_p2p_bar_window *win);
+/*
+ * Is the driver's P2PDMA memory a borrowed window uses being unmapped?
+ * Its unmapping then waits for the window: give it back (fini) soon.
+ */
+bool hmm_p2p_bar_window_doomed(const struct hmm_p2p_bar_window *win);
 /*
  * Attach the device-private pagemap whose first pages map 1:1 onto the
  * window (it may be larger; pages beyond the window have no alias). Once
