@@ -226,7 +226,8 @@ void hmm_p2p_bar_window_fini(struct hmm_p2p_bar_window *win);
 void hmm_p2p_bar_window_fini_in_place(struct hmm_p2p_bar_window *win);
 /*
  * Is the driver's P2PDMA memory a borrowed window uses being unmapped?
- * Its unmapping then waits for the window: give it back (fini) soon.
+ * Its unmapping then waits for the window: give it back (fini) soon. Not
+ * concurrently with fini of the same window (the provider's own lock).
  */
 bool hmm_p2p_bar_window_doomed(const struct hmm_p2p_bar_window *win);
 /*
