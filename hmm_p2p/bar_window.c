@@ -266,13 +266,6 @@ static int window_registered(phys_addr_t start, size_t size)
 	return WINDOW_INSIDE;
 }
 
-/*
- * The BAR's driver registered P2PDMA memory around the window itself: use
- * its pages (the issue of the driver's own P2PDMA pages, docs/api.md).
- * Nothing is allocated from the driver's pool (first fit cannot take a
- * given range, and the pool is the driver's to hand out); the pages live
- * until the driver unbinds, which a provider's window never outlives.
- */
 /* Does a listed window of @pdev's BAR @bar overlap [offset, offset + size)? */
 static bool window_overlaps_listed(struct pci_dev *pdev, int bar, u64 offset,
 				   size_t size)
@@ -290,6 +283,12 @@ static bool window_overlaps_listed(struct pci_dev *pdev, int bar, u64 offset,
 	return found;
 }
 
+/*
+ * The BAR's driver registered P2PDMA memory around the window itself: use
+ * its pages (docs/api.md). Nothing is allocated from the driver's pool
+ * (first fit cannot take a given range, and the pool is the driver's to
+ * hand out); a reference on their pagemap keeps them until fini.
+ */
 static int window_borrow(struct hmm_p2p_bar_window *win, struct pci_dev *pdev,
 			 int bar, u64 bar_offset, size_t size)
 {
