@@ -312,6 +312,13 @@ static int window_borrow(struct hmm_p2p_bar_window *win, struct pci_dev *pdev,
 	 * given back (hmm_p2p_bar_window_doomed() tells the provider).
 	 */
 	pgmap = hmm_p2p_get_dev_pagemap(PHYS_PFN(start));
+	/* Looked at without a reference before: still the same kind of memory? */
+	if (pgmap && (pgmap->type != MEMORY_DEVICE_PCI_P2PDMA ||
+		      pgmap->nr_range != 1 || pgmap->range.start > start ||
+		      pgmap->range.end < start + size - 1)) {
+		put_dev_pagemap(pgmap);
+		pgmap = NULL;
+	}
 	if (!pgmap) {
 		pr_err("%s: BAR %d window at %#llx: the P2PDMA memory around it is going away\n",
 		       pci_name(pdev), bar, bar_offset);
