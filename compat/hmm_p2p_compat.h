@@ -7,9 +7,11 @@
 #ifndef HMM_P2P_COMPAT_H
 #define HMM_P2P_COMPAT_H
 
+#include <linux/bitmap.h>
 #include <linux/hmm.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 
 #include "hmm_p2p_probes.h"
 
@@ -84,35 +86,46 @@ static inline struct dev_pagemap *hmm_p2p_get_dev_pagemap(unsigned long pfn)
 }
 
 /*
- * Does memory section @nr hold only ordinary online memory, no ZONE_DEVICE
- * pfn? The fast path of pfn_to_online_page() (mm/memory_hotplug.c), from
- * the mmzone.h helpers it uses: memory hotplug taints a section that device
- * memory shares with RAM (move_pfn_range_to_zone()), and device memory is
- * never "online". The taint exists since commit 1f90a3477df3 ("mm: teach
- * pfn_to_online_page() about ZONE_DEVICE section collisions") in v5.12.
+ * Which subsections of memory section @nr hold ordinary online memory, as a
+ * bitmap of one word (bit k: subsection k); 0 when the section holds none,
+ * or may hold a ZONE_DEVICE pfn among its RAM. The fast path of
+ * pfn_to_online_page() (mm/memory_hotplug.c) for a whole section at once,
+ * from the mmzone.h helpers it uses:
+ *  - memory hotplug taints a section that device memory shares with RAM
+ *    (move_pfn_range_to_zone()), and device memory is never "online"; the
+ *    taint exists since 1f90a3477df3 ("mm: teach pfn_to_online_page()
+ *    about ZONE_DEVICE section collisions", v5.12);
+ *  - memory is added and removed by subsection since f1eca35a0dc7 (v5.6):
+ *    the section's usage map says which are present (what
+ *    pfn_section_valid() reads, one bit per call). ZONE_DEVICE depends on
+ *    SPARSEMEM_VMEMMAP, where the map exists. section_deactivate() frees
+ *    the usage after an RCU grace period since 5ec8e8ea8b77 (v6.8).
+ * Where the architecture checks pfn_valid() page by page
+ * (CONFIG_HAVE_ARCH_PFN_VALID), or a section has more subsections than a
+ * word has bits, this says 0 and the caller asks pfn_to_online_page().
  */
-static inline bool hmm_p2p_section_plain_online(unsigned long nr)
+static inline unsigned long hmm_p2p_plain_subsections(unsigned long nr)
 {
+#if !defined(CONFIG_HAVE_ARCH_PFN_VALID) && SUBSECTIONS_PER_SECTION <= BITS_PER_LONG
+	struct mem_section_usage *usage;
 	struct mem_section *ms;
+	unsigned long map = 0;
 
 	if (nr >= NR_MEM_SECTIONS)
-		return false;
+		return 0;
 	ms = __nr_to_section(nr);
-	return online_section(ms) && !online_device_section(ms);
-}
-
-/*
- * Is @pfn's subsection of section @nr present? The per-pfn part of
- * pfn_to_online_page() (memory hotplug adds and removes memory by
- * subsection since f1eca35a0dc7, v5.6), kept apart from the per-section
- * look above so that a cached section is still checked pfn by pfn.
- */
-static inline bool hmm_p2p_pfn_in_plain_section(unsigned long nr,
-						unsigned long pfn)
-{
-	if (IS_ENABLED(CONFIG_HAVE_ARCH_PFN_VALID) && !pfn_valid(pfn))
-		return false;
-	return pfn_section_valid(__nr_to_section(nr), pfn);
+	if (!online_section(ms) || online_device_section(ms))
+		return 0;
+	rcu_read_lock();
+	usage = READ_ONCE(ms->usage);
+	if (usage)
+		map = READ_ONCE(usage->subsection_map[0]) &
+		      BITMAP_LAST_WORD_MASK(SUBSECTIONS_PER_SECTION);
+	rcu_read_unlock();
+	return map;
+#else
+	return 0;
+#endif
 }
 
 /* Probe zone_device_page_init_has_pgmap_order: d245f9b4ab80, 12b2285bf3d1 (v6.19). */

@@ -74,6 +74,18 @@ bool hmm_p2p_enabled(void)
 	return READ_ONCE(enable);
 }
 
+/*
+ * What a pass learnt of the memory sections its pfns lie in, direct-mapped
+ * by section number: a range's pages come from a few sections, each of
+ * them 2 MiB subsection by subsection in any order.
+ */
+#define PLAIN_SECTIONS 16
+
+struct plain_section {
+	unsigned long nr_plus_1;	/* the section's number + 1; 0: none yet */
+	unsigned long map;	/* hmm_p2p_plain_subsections() of it */
+};
+
 struct p2p_fault {
 	struct hmm_range *range;
 	struct device *client;
@@ -88,8 +100,9 @@ struct p2p_fault {
 	unsigned long *todo;	/* slots for the fault runs */
 	unsigned long todo_n;	/* bits set in todo */
 	unsigned long todo_min;	/* fewest of any pass that reached its runs */
-	unsigned long plain_lo;	/* [plain_lo, +plain_len): pfns of plain */
-	unsigned long plain_len;	/* online memory, a whole subsection */
+	unsigned long plain_lo;	/* [plain_lo, +plain_len): the latest run */
+	unsigned long plain_len;	/* of pfns found to be plain memory */
+	struct plain_section plain[PLAIN_SECTIONS];
 	unsigned long stored;	/* slots [0, stored) are stored already */
 	int out_pooled;		/* out[] is walk_pool[out_pooled]'s array, or -1 */
 	bool reached_runs;	/* this pass sorted every slot */
@@ -113,6 +126,7 @@ static void p2p_pass_reset(struct p2p_fault *f)
 	f->todo_n = 0;
 	/* Memory may have been hot-(un)plugged since the last look. */
 	f->plain_len = 0;
+	memset(f->plain, 0, sizeof(f->plain));
 	f->stored = 0;
 	f->reached_runs = false;
 }
@@ -236,22 +250,58 @@ static int mark(struct p2p_fault *f, unsigned long **bitmap, unsigned long i)
 }
 
 /*
- * Ordinary online memory, told without reading a struct page: one look per
- * memory subsection (consecutive slots mostly share one; memory is added
- * and removed by subsection), pfn_to_online_page() where a section mixes
- * RAM and device memory. A subsection found plain is remembered for the
- * rest of the pass.
+ * The run of plain subsections of section @nr around @pfn's (set in @map),
+ * as [f->plain_lo, +f->plain_len).
+ */
+static void plain_run_set(struct p2p_fault *f, unsigned long nr,
+			  unsigned long map, unsigned long pfn)
+{
+	unsigned int idx = subsection_map_index(pfn) % BITS_PER_LONG;
+	unsigned int first, end;
+	unsigned long above = ~map >> idx;
+	unsigned long below = ~map & (BIT(idx) - 1);
+
+	end = above ? idx + __ffs(above) : BITS_PER_LONG;
+	first = below ? __fls(below) + 1 : 0;
+	f->plain_lo = section_nr_to_pfn(nr) + first * PAGES_PER_SUBSECTION;
+	f->plain_len = (end - first) * PAGES_PER_SUBSECTION;
+}
+
+/* Is @pfn in a plain subsection of a section this pass has looked at? */
+static __always_inline bool plain_section_known(const struct p2p_fault *f,
+						unsigned long pfn)
+{
+	unsigned long nr = pfn_to_section_nr(pfn);
+	const struct plain_section *sec = &f->plain[nr % PLAIN_SECTIONS];
+
+	return sec->nr_plus_1 == nr + 1 &&
+	       (sec->map & BIT(subsection_map_index(pfn) % BITS_PER_LONG));
+}
+
+/*
+ * Ordinary online memory, told without reading a struct page: a present
+ * subsection of a section that holds only online RAM, pfn_to_online_page()
+ * otherwise. A pass looks at each section once (what it finds stays valid
+ * for the pass, as the pfns do until the caller's sequence check), and the
+ * latest run of plain subsections is checked first: under TCG, looking
+ * at mem_section costs about as much as the walk of a page, and a range's
+ * pages often come from a different subsection page after page
+ * (docs/benchmarks.md).
  */
 static bool pfn_online_memory(struct p2p_fault *f, unsigned long pfn)
 {
 	unsigned long nr = pfn_to_section_nr(pfn);
+	struct plain_section *sec = &f->plain[nr % PLAIN_SECTIONS];
 
 	if (pfn - f->plain_lo < f->plain_len)
 		return true;
-	if (hmm_p2p_section_plain_online(nr) &&
-	    hmm_p2p_pfn_in_plain_section(nr, pfn)) {
-		f->plain_lo = ALIGN_DOWN(pfn, PAGES_PER_SUBSECTION);
-		f->plain_len = PAGES_PER_SUBSECTION;
+	if (sec->nr_plus_1 != nr + 1) {
+		sec->nr_plus_1 = nr + 1;
+		sec->map = hmm_p2p_plain_subsections(nr);
+	}
+	/* A map is 0 where a section has more subsections than it has bits. */
+	if (sec->map & BIT(subsection_map_index(pfn) % BITS_PER_LONG)) {
+		plain_run_set(f, nr, sec->map, pfn);
 		return true;
 	}
 	return pfn_to_online_page(pfn);
@@ -468,7 +518,7 @@ settle_plain_slots(struct p2p_fault *f, unsigned long i, unsigned long n,
 
 		if ((v & need) != need)
 			break;
-		if (pfn - lo >= len) {
+		if (pfn - lo >= len && !plain_section_known(f, pfn)) {
 			if (!pfn_online_memory(f, pfn))
 				break;
 			lo = f->plain_lo;

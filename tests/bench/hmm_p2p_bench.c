@@ -15,9 +15,12 @@
  *	       (touch: the GPU writes it with TOUCH, migrating them back);
  *	p2p:   the same buffer, resolved with hmm_p2p_range_fault(): the
  *	       engine copies through the P2PDMA aliases.
- *   hmm_p2p_bench faultbench [--buf BYTES] [--reps N]
+ *   hmm_p2p_bench faultbench [--buf BYTES] [--reps N] [--scatter BYTES]
  *	the fault path over system RAM: hmm_p2p_range_fault() against
- *	hmm_range_fault(), medians of interleaved pairs.
+ *	hmm_range_fault(), medians of interleaved pairs. --scatter frees
+ *	every other page of a region of that size first, subsection after
+ *	subsection in turn, so that the buffer's pages come from all over it
+ *	(as on a machine that has run for a while).
  *   hmm_p2p_bench copybench SIZE [--buf BYTES] [--reps N] [--dir write|read]
  *		[--gpu N]
  *	the engine's copy loop alone, message by message: a buffer in system
@@ -62,6 +65,7 @@ struct opts {
 	unsigned int dir;
 	int gpu;
 	unsigned int reps;
+	uint64_t scatter;	/* faultbench: bytes freed page by page first */
 };
 
 static uint64_t parse_size(const char *s)
@@ -107,6 +111,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->gpu = atoi(v);
 		else if (!strcmp(a, "--reps"))
 			o->reps = atoi(v);
+		else if (!strcmp(a, "--scatter"))
+			o->scatter = parse_size(v);
 		else
 			die("unknown option %s", a);
 		i++;
@@ -265,8 +271,76 @@ static int cmd_engine(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * How the buffer's pages lie in physical memory: the number of runs of
+ * consecutive pages in one 2 MiB subsection, and of distinct 128 MiB
+ * sections (x86_64), read from /proc/self/pagemap (pfns need root; 0 and
+ * 0 when they cannot be read). The fault path tells plain memory apart
+ * once per subsection run, so the figure moves with these.
+ */
+static void buffer_layout(const void *buf, uint64_t len, unsigned long *runs,
+			  unsigned long *sections)
+{
+	uint64_t i, n = len / PG, e, prev_sub = UINT64_MAX;
+	uint64_t seen[64] = { 0 };
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	*runs = 0;
+	*sections = 0;
+	if (fd < 0)
+		return;
+	for (i = 0; i < n; i++) {
+		uint64_t pfn, sub, sec;
+
+		if (pread(fd, &e, sizeof(e),
+			  ((uintptr_t)buf / PG + i) * sizeof(e)) != sizeof(e))
+			break;
+		pfn = e & ((1ULL << 55) - 1);
+		if (!(e >> 63) || !pfn)
+			break;
+		sub = pfn >> 9;
+		sec = pfn >> 15;
+		if (sub != prev_sub)
+			(*runs)++;
+		prev_sub = sub;
+		if (sec < 64 * 64 && !(seen[sec / 64] & (1ULL << (sec % 64)))) {
+			seen[sec / 64] |= 1ULL << (sec % 64);
+			(*sections)++;
+		}
+	}
+	close(fd);
+	if (i < n)
+		*runs = *sections = 0;
+}
+
+/*
+ * Map @len bytes, populate them, then free every other page, one page of
+ * each 2 MiB subsection in turn: the allocator hands freed pages out
+ * latest first, so a buffer populated next gets pages from every
+ * subsection of the region, in turn. The rest stays mapped (the caller
+ * unmaps it) so that freed pages cannot merge back into large blocks.
+ */
+static void *scatter_free_pages(uint64_t len)
+{
+	uint64_t n = len / PG, per_sub = 512, nsub = n / per_sub, k;
+	char *p;
+
+	if (!nsub)
+		return NULL;
+	p = map_buffer(nsub * per_sub * PG);
+	for (k = 0; k < nsub * per_sub / 2; k++) {
+		uint64_t page = (k % nsub) * per_sub + (k / nsub) * 2;
+
+		if (madvise(p + page * PG, PG, MADV_DONTNEED))
+			die("madvise: %s", strerror(errno));
+	}
+	return p;
+}
+
 static int cmd_faultbench(int argc, char **argv)
 {
+	unsigned long runs, sections;
+	void *scattered = NULL;
 	struct opts o = { .buf = 4 << 20, .reps = 501 };
 	struct engine_fault_bench b;
 	double pages;
@@ -275,6 +349,8 @@ static int cmd_faultbench(int argc, char **argv)
 
 	parse_opts(argc, argv, &o);
 	eng = open_engine();
+	if (o.scatter)
+		scattered = scatter_free_pages(o.scatter);
 	buf = map_buffer(o.buf);
 	memset(&b, 0, sizeof(b));
 	b.addr = (uintptr_t)buf;
@@ -289,10 +365,14 @@ static int cmd_faultbench(int argc, char **argv)
 	printf(" fault_ratio=%.4f fault_ratio_of_medians=%.4f",
 	       b.ratio_ppm_median / 1e6,
 	       b.stock_ns_median ? (double)b.p2p_ns_median / b.stock_ns_median : 0);
-	printf(" p2p_min_ns_per_page=%.2f stock_min_ns_per_page=%.2f retries=%llu\n",
+	buffer_layout(buf, o.buf, &runs, &sections);
+	printf(" p2p_min_ns_per_page=%.2f stock_min_ns_per_page=%.2f retries=%llu",
 	       b.p2p_ns_min / pages, b.stock_ns_min / pages,
 	       (unsigned long long)b.retries);
+	printf(" subsection_runs=%lu sections=%lu\n", runs, sections);
 	munmap(buf, o.buf);
+	if (scattered)
+		munmap(scattered, o.scatter / PG / 512 * 512 * PG);
 	close(eng);
 	return 0;
 }

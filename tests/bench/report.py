@@ -6,7 +6,8 @@ Turns run-bench's raw key=value lines into results.csv, results.md,
 results.gp (+ .dat files for gnuplot's results.png) and summary.txt,
 whose last line is the summary:
 p2p_vs_migrate=X p2p_vs_migrate_perftest=X2 p2p_vs_host=Y fault_overhead=Z
-fault_overhead_one_provider=Z1 migrations_p2p=N rows_failed=F/T
+fault_overhead_one_provider=Z1 fault_overhead_scattered=Z2 migrations_p2p=N
+rows_failed=F/T
 
 Only measurements reach a table: a row that failed (run-bench tried it
 ATTEMPTS times) or whose figure is not a finite positive number says
@@ -60,10 +61,14 @@ def median_ratio(ok):
 
 # With the benchmark's two GPUs registered (the path the tables' runs
 # take), and with one (the common case: the second GPU unbound).
+# And over a buffer whose pages lie all over memory (two providers).
+fb_runs_sc = [r for r in fb_runs if r.get('scatter')]
+fb_runs = [r for r in fb_runs if not r.get('scatter')]
 fb_runs1 = [r for r in fb_runs if r.get('providers') == '1']
 fb_runs = [r for r in fb_runs if r.get('providers') != '1']
 fb, fb_ok = median_run(fb_runs)
 fb1, fb1_ok = median_run(fb_runs1)
+fb_sc, fb_sc_ok = median_run(fb_runs_sc)
 copies = [r for r in rows if r.get('tool') == 'copybench']
 rounds = [r for r in rows if r.get('tool') in ('engine', 'perftest')]
 
@@ -196,11 +201,13 @@ mig_p2p = sum(int(num(r, 'migrations', 0)) for r in ok_runs if r['case'] == 'p2p
 mig_stock_touched = [r for r in ok_runs if r['case'] == 'stock']
 fault = median_ratio(fb_ok)
 fault1 = median_ratio(fb1_ok)
+fault_sc = median_ratio(fb_sc_ok)
 (X, nX), (X2, nX2), (Y, nY) = gmean(eng_touch), gmean(perf_touch), gmean(eng_host)
 failed = [r for r in runs if r.get('failed')]
 summary = (f'p2p_vs_migrate={fmt(X, 2)} p2p_vs_migrate_perftest={fmt(X2, 2)} '
            f'p2p_vs_host={fmt(Y, 2)} fault_overhead={fmt(fault, 3)} '
            f'fault_overhead_one_provider={fmt(fault1, 3)} '
+           f'fault_overhead_scattered={fmt(fault_sc, 3)} '
            f'migrations_p2p={mig_p2p} rows_failed={len(failed)}/{len(runs)}')
 
 # ---- Markdown ----------------------------------------------------------------
@@ -217,7 +224,9 @@ md.append('Cases, side by side in one run: **host** (ODP on host memory), '
 md.append('## Fault path over system RAM (in-kernel microbenchmark)\n')
 for what, run, ok, all_runs, ratio_ in (
         ('two providers registered (both GPUs, as in the runs below)', fb, fb_ok, fb_runs, fault),
-        ('one provider registered (the second GPU unbound)', fb1, fb1_ok, fb_runs1, fault1)):
+        ('one provider registered (the second GPU unbound)', fb1, fb1_ok, fb_runs1, fault1),
+        ('two providers, the buffer scattered (every other page of 256 MiB freed first, '
+         'so that its pages come from all over it)', fb_sc, fb_sc_ok, fb_runs_sc, fault_sc)):
     if not run:
         md.append(f'{what}: failed (no run gave a ratio; {len(all_runs)} runs)\n')
         continue
@@ -231,8 +240,8 @@ for what, run, ok, all_runs, ratio_ in (
                         for c in cpus)
     md.append(f'\nEach run: the median of {run.get("reps")} interleaved pairs over {run.get("pages")} pages '
               f'(the table: the run at the median). Median of {len(ok)} runs of {len(all_runs)}: '
-              f'**{fmt(ratio_, 3)}**; runs (vCPU): '
-              f'{", ".join(fmt(num(r, "fault_ratio"), 3) + " (" + r.get("cpu", "?") + ")" for r in all_runs)}'
+              f'**{fmt(ratio_, 3)}**; runs (vCPU, runs of pages in one 2 MiB subsection): '
+              f'{", ".join(fmt(num(r, "fault_ratio"), 3) + " (" + r.get("cpu", "?") + ", " + r.get("subsection_runs", "?") + ")" for r in all_runs)}'
               f'{"; per vCPU, " + per_cpu if per_cpu else ""}.\n')
 
 
@@ -294,7 +303,7 @@ md.append(f'- engine without touch, p2p/host (geometric mean of {nY} ratios): {f
 md.append(f'- perftest under GPU touch, p2p/stock (geometric mean of {nX2} ratios): {fmt(X2, 2)}; '
           f'lowest p2p/stock of any perftest row: {fmt(min([x for x in perf_all if measured(x)], default=float("nan")), 2)}')
 md.append(f'- fault-path overhead on system RAM: {fmt(fault, 3)} with two providers, '
-          f'{fmt(fault1, 3)} with one')
+          f'{fmt(fault1, 3)} with one, {fmt(fault_sc, 3)} over a scattered buffer')
 md.append(f'- pages migrated on the p2p path (engine + perftest, {sum(1 for r in ok_runs if r["case"] == "p2p")} runs, every round): {mig_p2p}; '
           f'on the stock path: {sum(int(num(r, "migrations", 0)) for r in mig_stock_touched)}')
 md.append(f'- rows that failed: {len(failed)} of {len(runs)} (the run fails above {MAX_FAILED_SHARE:.0%}); '
