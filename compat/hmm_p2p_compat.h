@@ -95,18 +95,21 @@ static inline struct dev_pagemap *hmm_p2p_get_dev_pagemap(unsigned long pfn)
  *    (move_pfn_range_to_zone()), and device memory is never "online"; the
  *    taint exists since 1f90a3477df3 ("mm: teach pfn_to_online_page()
  *    about ZONE_DEVICE section collisions", v5.12);
- *  - memory is added and removed by subsection since f1eca35a0dc7 (v5.6):
+ *  - memory is added and removed by subsection since f1eca35a0dc7 ("mm/
+ *    sparsemem: introduce struct mem_section_usage", v5.3):
  *    the section's usage map says which are present (what
  *    pfn_section_valid() reads, one bit per call). ZONE_DEVICE depends on
  *    SPARSEMEM_VMEMMAP, where the map exists. section_deactivate() frees
- *    the usage after an RCU grace period since 5ec8e8ea8b77 (v6.8).
+ *    the usage after an RCU grace period since 5ec8e8ea8b77 ("mm/sparsemem:
+ *    fix race in accessing memory_section->usage", v6.8).
  * Where the architecture checks pfn_valid() page by page
  * (CONFIG_HAVE_ARCH_PFN_VALID), or a section has more subsections than a
  * word has bits, this says 0 and the caller asks pfn_to_online_page().
  */
 static inline unsigned long hmm_p2p_plain_subsections(unsigned long nr)
 {
-#if !defined(CONFIG_HAVE_ARCH_PFN_VALID) && SUBSECTIONS_PER_SECTION <= BITS_PER_LONG
+#if defined(CONFIG_SPARSEMEM_VMEMMAP) && !defined(CONFIG_HAVE_ARCH_PFN_VALID) && \
+	SUBSECTIONS_PER_SECTION <= BITS_PER_LONG
 	struct mem_section_usage *usage;
 	struct mem_section *ms;
 	unsigned long map = 0;

@@ -79,7 +79,7 @@ bool hmm_p2p_enabled(void)
  * by section number: a range's pages come from a few sections, each of
  * them 2 MiB subsection by subsection in any order.
  */
-#define PLAIN_SECTIONS 16
+#define PLAIN_SECTIONS 8
 
 struct plain_section {
 	unsigned long nr_plus_1;	/* the section's number + 1; 0: none yet */
@@ -116,6 +116,19 @@ struct p2p_fault {
  */
 static bool aliases_handed_out;
 
+/*
+ * Forget what was learnt of memory sections: at each pass and before each
+ * later owner walk, whose pfns the first walk's sequence does not cover
+ * (memory hot-add sets a section's subsections present before it marks
+ * the section as shared with device memory, so a look in between would
+ * take new device subsections for RAM until the next look).
+ */
+static void plain_forget(struct p2p_fault *f)
+{
+	f->plain_len = 0;
+	memset(f->plain, 0, sizeof(f->plain));
+}
+
 /* What one pass built; the call's inputs and arrays stay. */
 static void p2p_pass_reset(struct p2p_fault *f)
 {
@@ -124,9 +137,7 @@ static void p2p_pass_reset(struct p2p_fault *f)
 	f->zdev = NULL;
 	f->todo = NULL;
 	f->todo_n = 0;
-	/* Memory may have been hot-(un)plugged since the last look. */
-	f->plain_len = 0;
-	memset(f->plain, 0, sizeof(f->plain));
+	plain_forget(f);
 	f->stored = 0;
 	f->reached_runs = false;
 }
@@ -281,12 +292,12 @@ static __always_inline bool plain_section_known(const struct p2p_fault *f,
 /*
  * Ordinary online memory, told without reading a struct page: a present
  * subsection of a section that holds only online RAM, pfn_to_online_page()
- * otherwise. A pass looks at each section once (what it finds stays valid
- * for the pass, as the pfns do until the caller's sequence check), and the
- * latest run of plain subsections is checked first: under TCG, looking
- * at mem_section costs about as much as the walk of a page, and a range's
- * pages often come from a different subsection page after page
- * (docs/benchmarks.md).
+ * otherwise. Each section is looked at once per walk's pfns (plain_forget();
+ * what a look finds stays true of those pfns, as they stay mapped, until
+ * the caller's sequence check), and the latest run of plain subsections
+ * is checked first: under TCG one look at mem_section costs about as much
+ * as hmm's walk of a page (80-85 ns), and a range's pages often change
+ * subsection page after page (docs/benchmarks.md, "Fault overhead").
  */
 static bool pfn_online_memory(struct p2p_fault *f, unsigned long pfn)
 {
@@ -597,6 +608,7 @@ static int owner_walks(struct p2p_fault *f)
 		if (!ret)
 			ret = owner_walk(f, own ? f->caller_owner : f->owners[o],
 					 f->tmp);
+		plain_forget(f);
 		if (!ret)
 			ret = merge_owner_walk(f, &missing, own);
 		if (ret)

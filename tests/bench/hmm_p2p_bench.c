@@ -271,46 +271,54 @@ static int cmd_engine(int argc, char **argv)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
  * How the buffer's pages lie in physical memory: the number of runs of
  * consecutive pages in one 2 MiB subsection, and of distinct 128 MiB
  * sections (x86_64), read from /proc/self/pagemap (pfns need root; 0 and
- * 0 when they cannot be read). The fault path tells plain memory apart
- * once per subsection run, so the figure moves with these.
+ * 0 when they cannot be read). The fault path tells plain memory apart by
+ * looking at mem_section: once per subsection run before 819af6f, once per
+ * section and walk since (docs/benchmarks.md, "Fault overhead").
  */
 static void buffer_layout(const void *buf, uint64_t len, unsigned long *runs,
 			  unsigned long *sections)
 {
-	uint64_t i, n = len / PG, e, prev_sub = UINT64_MAX;
-	uint64_t seen[64] = { 0 };
+	uint64_t i, n = len / PG, prev_sub = UINT64_MAX;
+	uint64_t *e = calloc(n, sizeof(*e));
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 
 	*runs = 0;
 	*sections = 0;
-	if (fd < 0)
-		return;
+	if (fd < 0 || !e ||
+	    pread(fd, e, n * sizeof(*e), (uintptr_t)buf / PG * sizeof(*e)) !=
+	    (ssize_t)(n * sizeof(*e)))
+		n = 0;
 	for (i = 0; i < n; i++) {
-		uint64_t pfn, sub, sec;
+		uint64_t pfn = e[i] & ((1ULL << 55) - 1);
 
-		if (pread(fd, &e, sizeof(e),
-			  ((uintptr_t)buf / PG + i) * sizeof(e)) != sizeof(e))
+		if (!(e[i] >> 63) || !pfn)
 			break;
-		pfn = e & ((1ULL << 55) - 1);
-		if (!(e >> 63) || !pfn)
-			break;
-		sub = pfn >> 9;
-		sec = pfn >> 15;
-		if (sub != prev_sub)
+		if (pfn >> 9 != prev_sub)
 			(*runs)++;
-		prev_sub = sub;
-		if (sec < 64 * 64 && !(seen[sec / 64] & (1ULL << (sec % 64)))) {
-			seen[sec / 64] |= 1ULL << (sec % 64);
-			(*sections)++;
-		}
+		prev_sub = pfn >> 9;
+		e[i] = pfn >> 15;
 	}
-	close(fd);
-	if (i < n)
-		*runs = *sections = 0;
+	if (n && i == n) {
+		qsort(e, n, sizeof(*e), cmp_u64);
+		for (i = 0; i < n; i++)
+			*sections += !i || e[i] != e[i - 1];
+	} else {
+		*runs = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(e);
 }
 
 /*
@@ -326,7 +334,7 @@ static void *scatter_free_pages(uint64_t len)
 	char *p;
 
 	if (!nsub)
-		return NULL;
+		die("--scatter needs at least 2M");
 	p = map_buffer(nsub * per_sub * PG);
 	for (k = 0; k < nsub * per_sub / 2; k++) {
 		uint64_t page = (k % nsub) * per_sub + (k / nsub) * 2;

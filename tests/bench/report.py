@@ -225,7 +225,8 @@ md.append('## Fault path over system RAM (in-kernel microbenchmark)\n')
 for what, run, ok, all_runs, ratio_ in (
         ('two providers registered (both GPUs, as in the runs below)', fb, fb_ok, fb_runs, fault),
         ('one provider registered (the second GPU unbound)', fb1, fb1_ok, fb_runs1, fault1),
-        ('two providers, the buffer scattered (every other page of 256 MiB freed first, '
+        ('two providers, the buffer scattered (every other page of '
+         f'{(fb_runs_sc or [{}])[0].get("scatter", "?")} freed first, '
          'so that its pages come from all over it)', fb_sc, fb_sc_ok, fb_runs_sc, fault_sc)):
     if not run:
         md.append(f'{what}: failed (no run gave a ratio; {len(all_runs)} runs)\n')

@@ -4,7 +4,9 @@
  * side. Every check that does not get the documented error sets its bit in
  * the result; nothing valid is passed but one registration that must be
  * accepted (a second device with this GPU's owner), and whatever the API
- * accepted is undone at once.
+ * accepted is undone at once. Last, the fault path's test for plain
+ * memory (hmm_p2p_plain_subsections()) is held against
+ * pfn_to_online_page() on every pfn of the machine's sections.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,6 +19,7 @@
 #include <linux/uaccess.h>
 
 #include "egpu.h"
+#include "hmm_p2p_compat.h"
 
 struct egpu_selftest_ctx {
 	struct egpu_file *f;
@@ -203,6 +206,52 @@ static void egpu_selftest_window(struct egpu_selftest_ctx *t)
 	egpu_check(t, egpu_window_fails(pdev, 2, 0, SUBSECTION_SIZE + PAGE_SIZE));
 }
 
+/*
+ * Where a section's map has a bit, the fault path takes the subsection's
+ * pfns for ordinary online memory without reading a struct page: each of
+ * them must be what pfn_to_online_page() returns a page for, and in such a
+ * section no other pfn may be. Returns the pfns where the two disagree;
+ * @plain counts the pfns the maps call plain.
+ */
+static unsigned long egpu_plain_map_mismatches(unsigned long *plain)
+{
+	unsigned long nr, pfn, bad = 0;
+
+	*plain = 0;
+	for (nr = 0; nr < NR_MEM_SECTIONS; nr++) {
+		unsigned long map, first = section_nr_to_pfn(nr);
+
+		if (!present_section(__nr_to_section(nr)))
+			continue;
+		map = hmm_p2p_plain_subsections(nr);
+		for (pfn = first; map && pfn < first + PAGES_PER_SECTION; pfn++) {
+			unsigned int k = subsection_map_index(pfn) % BITS_PER_LONG;
+			bool in_map = map & BIT(k);
+
+			*plain += in_map;
+			bad += in_map != !!pfn_to_online_page(pfn);
+		}
+		cond_resched();
+	}
+	return bad;
+}
+
+static void egpu_selftest_plain_memory(struct egpu_selftest_ctx *t)
+{
+	struct egpu *gpu = t->f->gpu;
+	unsigned long plain, bad = egpu_plain_map_mismatches(&plain);
+	unsigned long vram = PHYS_PFN(gpu->pgmap.range.start);
+	unsigned long bar = PHYS_PFN(pci_resource_start(gpu->pdev, 2));
+
+	if (bad)
+		pr_err("selftest: %lu pfns where the plain-memory map and pfn_to_online_page() disagree\n",
+		       bad);
+	egpu_check(t, !bad && plain);
+	/* This GPU's device-private memory and its BAR are never plain. */
+	egpu_check(t, !hmm_p2p_plain_subsections(pfn_to_section_nr(vram)));
+	egpu_check(t, !hmm_p2p_plain_subsections(pfn_to_section_nr(bar)));
+}
+
 long egpu_ioctl_selftest(struct egpu_file *f, void __user *arg)
 {
 	struct egpu_selftest_ctx t = { .f = f };
@@ -215,6 +264,7 @@ long egpu_ioctl_selftest(struct egpu_file *f, void __user *arg)
 	egpu_selftest_range_fault(&t);
 	egpu_selftest_pagemap(&t);
 	egpu_selftest_window(&t);
+	egpu_selftest_plain_memory(&t);
 
 	res.failed = t.failed;
 	res.nr_checks = t.nr;
