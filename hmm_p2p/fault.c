@@ -77,13 +77,17 @@ bool hmm_p2p_enabled(void)
 /*
  * What a pass learnt of the memory sections its pfns lie in, direct-mapped
  * by section number: a range's pages come from a few sections, each of
- * them 2 MiB subsection by subsection in any order.
+ * them 2 MiB subsection by subsection in any order. 16 sections: with 8,
+ * two sections 1 GiB apart evicted each other page after page in a
+ * buffer of the demo (1.26-1.40 against 1.07-1.12, docs/benchmarks.md).
+ * Keys are 32 bits to keep the frame small; a section number that does
+ * not fit is never kept.
  */
-#define PLAIN_SECTIONS 8
+#define PLAIN_SECTIONS 16
 
-struct plain_section {
-	unsigned long nr_plus_1;	/* the section's number + 1; 0: none yet */
-	unsigned long map;	/* hmm_p2p_plain_subsections() of it */
+struct plain_sections {
+	u32 nr_plus_1[PLAIN_SECTIONS];	/* section number + 1; 0: none yet */
+	unsigned long map[PLAIN_SECTIONS];	/* hmm_p2p_plain_subsections() */
 };
 
 struct p2p_fault {
@@ -102,7 +106,7 @@ struct p2p_fault {
 	unsigned long todo_min;	/* fewest of any pass that reached its runs */
 	unsigned long plain_lo;	/* [plain_lo, +plain_len): the latest run */
 	unsigned long plain_len;	/* of pfns found to be plain memory */
-	struct plain_section plain[PLAIN_SECTIONS];
+	struct plain_sections plain;
 	unsigned long stored;	/* slots [0, stored) are stored already */
 	int out_pooled;		/* out[] is walk_pool[out_pooled]'s array, or -1 */
 	bool reached_runs;	/* this pass sorted every slot */
@@ -126,7 +130,7 @@ static bool aliases_handed_out;
 static void plain_forget(struct p2p_fault *f)
 {
 	f->plain_len = 0;
-	memset(f->plain, 0, sizeof(f->plain));
+	memset(f->plain.nr_plus_1, 0, sizeof(f->plain.nr_plus_1));
 }
 
 /* What one pass built; the call's inputs and arrays stay. */
@@ -283,10 +287,10 @@ static __always_inline bool plain_section_known(const struct p2p_fault *f,
 						unsigned long pfn)
 {
 	unsigned long nr = pfn_to_section_nr(pfn);
-	const struct plain_section *sec = &f->plain[nr % PLAIN_SECTIONS];
+	unsigned int k = nr % PLAIN_SECTIONS;
 
-	return sec->nr_plus_1 == nr + 1 &&
-	       (sec->map & BIT(subsection_map_index(pfn) % BITS_PER_LONG));
+	return f->plain.nr_plus_1[k] == nr + 1 &&
+	       (f->plain.map[k] & BIT(subsection_map_index(pfn) % BITS_PER_LONG));
 }
 
 /*
@@ -301,18 +305,23 @@ static __always_inline bool plain_section_known(const struct p2p_fault *f,
  */
 static bool pfn_online_memory(struct p2p_fault *f, unsigned long pfn)
 {
-	unsigned long nr = pfn_to_section_nr(pfn);
-	struct plain_section *sec = &f->plain[nr % PLAIN_SECTIONS];
+	unsigned long nr = pfn_to_section_nr(pfn), map;
+	unsigned int k = nr % PLAIN_SECTIONS;
 
 	if (pfn - f->plain_lo < f->plain_len)
 		return true;
-	if (sec->nr_plus_1 != nr + 1) {
-		sec->nr_plus_1 = nr + 1;
-		sec->map = hmm_p2p_plain_subsections(nr);
+	if (f->plain.nr_plus_1[k] == nr + 1) {
+		map = f->plain.map[k];
+	} else {
+		map = hmm_p2p_plain_subsections(nr);
+		if (nr < U32_MAX) {
+			f->plain.nr_plus_1[k] = nr + 1;
+			f->plain.map[k] = map;
+		}
 	}
 	/* A map is 0 where a section has more subsections than it has bits. */
-	if (sec->map & BIT(subsection_map_index(pfn) % BITS_PER_LONG)) {
-		plain_run_set(f, nr, sec->map, pfn);
+	if (map & BIT(subsection_map_index(pfn) % BITS_PER_LONG)) {
+		plain_run_set(f, nr, map, pfn);
 		return true;
 	}
 	return pfn_to_online_page(pfn);
