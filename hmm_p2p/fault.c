@@ -99,6 +99,7 @@ struct p2p_fault {
 	void *owners[HMM_P2P_MAX_PROVIDERS];
 	unsigned long *inputs;	/* the caller's slots on entry, if it asks per slot */
 	unsigned long *out;	/* what the owner walks found: never the caller's array */
+	unsigned long *seen;	/* the caller's slots as the pass's first walk began */
 	unsigned long *tmp;	/* the second and later owner walks */
 	unsigned long *zdev;	/* slots of out[] on a ZONE_DEVICE pfn: sorted in translation */
 	unsigned long *todo;	/* slots for the fault runs */
@@ -109,6 +110,7 @@ struct p2p_fault {
 	struct plain_sections plain;
 	unsigned long stored;	/* slots [0, stored) are stored already */
 	int out_pooled;		/* out[] is walk_pool[out_pooled]'s array, or -1 */
+	int seen_pooled;	/* the same for seen[] */
 	bool reached_runs;	/* this pass sorted every slot */
 	bool own_walk;		/* walk with caller_owner after the foreign ones */
 };
@@ -149,18 +151,20 @@ static void p2p_pass_reset(struct p2p_fault *f)
 /* ---- the first walk's array -------------------------------------------- */
 
 /*
- * Every pass walks into an array of its own first (out[]). Allocating and
- * freeing it per call cost about 10% of the whole fault on a range of 4-8
- * MiB of present RAM under TCG (faultbench pinned to one vCPU, pooled and
- * allocated runs alternating: 1.05-1.09 against 1.15-1.19 at 4 MiB,
- * docs/benchmarks.md), so a few arrays for ranges up to WALK_POOL_PAGES
- * are kept for the module's life: WALK_POOL_NR of them, the kernel's own
- * memory (64 KiB in all with 8-byte slots), never charged to a caller. A
- * larger range, or a call that finds them all in use (a fault that blocks
- * keeps its array), allocates its own as before, charged to the calling
- * task's memory cgroup: nobody ever waits for the pool.
+ * Every pass walks into an array of its own first (out[]), after copying
+ * the caller's slots into another (seen[], see publish_slot()). Allocating
+ * and freeing such an array per call cost about 10% of the whole fault on
+ * a range of 4-8 MiB of present RAM under TCG (faultbench pinned to one
+ * vCPU, pooled and allocated runs alternating: 1.05-1.09 against 1.15-1.19
+ * at 4 MiB, docs/benchmarks.md), so a few arrays for ranges up to
+ * WALK_POOL_PAGES are kept for the module's life: WALK_POOL_NR of them,
+ * two per call, the kernel's own memory (128 KiB in all with 8-byte
+ * slots), never charged to a caller. A larger range, or a call that finds
+ * none free (a fault that blocks keeps its arrays), allocates its own as
+ * before, charged to the calling task's memory cgroup: nobody ever waits
+ * for the pool.
  */
-#define WALK_POOL_NR 4
+#define WALK_POOL_NR 8
 #define WALK_POOL_PAGES 2048
 
 /* A slot is NULL while its array is in use; one cache line each. */
@@ -170,10 +174,13 @@ struct walk_pool_slot {
 
 static struct walk_pool_slot walk_pool[WALK_POOL_NR];
 
-/* Take a free pooled array, this CPU's slot first; -1 if none is free. */
-static int walk_pool_take(struct p2p_fault *f)
+/*
+ * Take a free pooled array into *@a, this CPU's pair of slots first; -1 if
+ * none is free.
+ */
+static int walk_pool_take(struct p2p_fault *f, unsigned long **a)
 {
-	unsigned int first = raw_smp_processor_id(), k;
+	unsigned int first = raw_smp_processor_id() * 2, k;
 
 	if (f->npages > WALK_POOL_PAGES)
 		return -1;
@@ -182,27 +189,27 @@ static int walk_pool_take(struct p2p_fault *f)
 
 		if (!READ_ONCE(walk_pool[i].array))
 			continue;
-		f->out = xchg(&walk_pool[i].array, NULL);
-		if (f->out)
+		*a = xchg(&walk_pool[i].array, NULL);
+		if (*a)
 			return i;
 	}
 	return -1;
 }
 
-static void walk_out_free(struct p2p_fault *f)
+static void walk_array_free(unsigned long **a, int *pooled)
 {
-	if (f->out_pooled < 0) {
-		kvfree(f->out);
+	if (*pooled < 0) {
+		kvfree(*a);
 	} else {
 		/*
 		 * Only the holder refills the slot it emptied; the release
 		 * orders this call's last use of the array before the next
 		 * taker's xchg().
 		 */
-		smp_store_release(&walk_pool[f->out_pooled].array, f->out);
+		smp_store_release(&walk_pool[*pooled].array, *a);
 	}
-	f->out = NULL;
-	f->out_pooled = -1;
+	*a = NULL;
+	*pooled = -1;
 }
 
 int hmm_p2p_walk_pool_init(void)
@@ -236,7 +243,8 @@ static void p2p_fault_free(struct p2p_fault *f)
 {
 	p2p_pass_reset(f);
 	kvfree(f->inputs);
-	walk_out_free(f);
+	walk_array_free(&f->out, &f->out_pooled);
+	walk_array_free(&f->seen, &f->seen_pooled);
 	kvfree(f->tmp);
 }
 
@@ -400,18 +408,43 @@ static void chunk_end(void)
 	preempt_enable();
 }
 
-/*
- * Store @v with the slot's own sticky flags; a slot that already holds
- * its answer (a fault over pages mapped before) is not written again.
- */
-static void store_slot(unsigned long *slot, unsigned long v)
+/* Would @answer take HMM_PFN_VALID, or write access to its page, from @s? */
+static bool answer_weakens(unsigned long s, unsigned long answer)
 {
-	unsigned long s = *slot;
+	if (!(s & HMM_PFN_VALID))
+		return false;
+	if (!(answer & HMM_PFN_VALID))
+		return true;
+	return (s & HMM_PFN_WRITE) && !(answer & HMM_PFN_WRITE) &&
+	       hmm_p2p_pfn_of(s) == hmm_p2p_pfn_of(answer);
+}
+
+/*
+ * Store @v into slot @i with the slot's own sticky flags; a slot that
+ * already holds its answer (a fault over pages mapped before) is not
+ * written again. @v is what the pass's first walk saw. A fault on the same
+ * range may have stored a fresher answer since, with no invalidation (a
+ * page faulted in, a PTE made writable in place raise none; the stock walk
+ * stores each answer right after reading its PTE), so an answer that
+ * would take HMM_PFN_VALID or write access from the slot goes in only
+ * where the slot is still what it was when the walk began (@seen), by
+ * compare and swap: as if it had been stored at walk time. A stale valid
+ * slot stored before the walk began is still repaired.
+ */
+static __always_inline void publish_slot(unsigned long *slots,
+					 const unsigned long *seen,
+					 unsigned long i, unsigned long v)
+{
+	unsigned long s = READ_ONCE(slots[i]);
 	unsigned long answer = (s & HMM_P2P_PFN_STICKY) |
 			       (v & ~HMM_P2P_PFN_STICKY);
 
-	if (answer != s)
-		*slot = answer;
+	if (answer == s)
+		return;
+	if (!answer_weakens(s, answer))
+		WRITE_ONCE(slots[i], answer);
+	else if (s == seen[i])
+		cmpxchg(&slots[i], s, answer);
 }
 
 /* Every slot not stored yet, once the pass is complete. */
@@ -430,7 +463,7 @@ static int publish(struct p2p_fault *f)
 				continue;
 			if (!(v & HMM_PFN_VALID) && slot_mapped(slots[i]))
 				continue;
-			store_slot(&slots[i], v);
+			publish_slot(slots, f->seen, i, v);
 		}
 		chunk_end();
 	}
@@ -525,7 +558,7 @@ settle_plain_slots(struct p2p_fault *f, unsigned long i, unsigned long n,
 {
 	unsigned long req = f->inputs ? 0 : slot_request(f, 0);
 	unsigned long need = HMM_PFN_VALID;
-	const unsigned long *out = f->out;
+	const unsigned long *out = f->out, *seen = f->seen;
 	unsigned long *slots = f->range->hmm_pfns;
 	unsigned long lo = f->plain_lo, len = f->plain_len;
 
@@ -545,7 +578,7 @@ settle_plain_slots(struct p2p_fault *f, unsigned long i, unsigned long n,
 			len = f->plain_len;
 		}
 		if (store)
-			store_slot(&slots[i], v);
+			publish_slot(slots, seen, i, v);
 	}
 	return i;
 }
@@ -583,10 +616,17 @@ static int owner_walks(struct p2p_fault *f)
 	int ret;
 
 	if (!f->out)
-		f->out_pooled = walk_pool_take(f);
+		f->out_pooled = walk_pool_take(f, &f->out);
+	if (!f->seen)
+		f->seen_pooled = walk_pool_take(f, &f->seen);
 	ret = alloc_walk_array(f, &f->out);
 	if (!ret)
-		ret = owner_walk(f, f->owners[0], f->out);
+		ret = alloc_walk_array(f, &f->seen);
+	if (ret)
+		return ret;
+	/* Before the walk: what publish_slot() compares with. */
+	memcpy(f->seen, f->range->hmm_pfns, f->npages * sizeof(*f->seen));
+	ret = owner_walk(f, f->owners[0], f->out);
 	if (ret)
 		return ret;
 	ret = store_plain_prefix(f);
@@ -788,8 +828,17 @@ static int sort_undeclared(struct p2p_fault *f, struct translation *t,
 	struct hmm_p2p_provider *prov;
 
 	pgmap = hmm_p2p_get_dev_pagemap(hmm_p2p_pfn_of(f->out[i]));
-	if (!pgmap)
-		return mark(f, &f->todo, i);
+	if (!pgmap) {
+		/*
+		 * A pagemap going away: a fault run answers a fault request.
+		 * Without one, "not valid" goes through publish(), which
+		 * keeps a slot the consumer has mapped (a run would not).
+		 */
+		if (req & HMM_PFN_REQ_FAULT)
+			return mark(f, &f->todo, i);
+		f->out[i] = 0;
+		return 0;
+	}
 	if (pgmap->type != MEMORY_DEVICE_PRIVATE) {
 		put_dev_pagemap(pgmap);
 		return settle_ordinary(f, i);
@@ -943,6 +992,7 @@ static int p2p_fault_init(struct p2p_fault *f, struct hmm_range *range,
 {
 	memset(f, 0, sizeof(*f));
 	f->out_pooled = -1;
+	f->seen_pooled = -1;
 	f->range = range;
 	f->client = client;
 	f->caller_owner = range->dev_private_owner;

@@ -10,39 +10,6 @@
 
 #define HUGE_ADDR	0xfffffffffffff000ULL
 
-/* Kernel log records added since open_kmsg(), counted by substring. */
-static int open_kmsg(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
-static int count_kmsg(int fd, const char *needle)
-{
-	char rec[8192];
-	int n = 0;
-	ssize_t len;
-
-	if (fd < 0)
-		return 0;
-	for (;;) {
-		len = read(fd, rec, sizeof(rec) - 1);
-		if (len < 0 && errno == EPIPE)
-			continue;	/* overwritten records: skip on */
-		if (len <= 0)
-			break;
-		rec[len] = '\0';
-		if (strstr(rec, needle)) {
-			TH_LOG("kernel: %s", strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
-			n++;
-		}
-	}
-	close(fd);
-	return n;
-}
 
 /* One range check, run against every range-taking command. */
 struct range_case {

@@ -355,6 +355,83 @@ TEST_TIMEOUT(failed_fault_stores_nothing_past_the_failure, 300)
 	rdma_teardown(&r);
 }
 
+/* A thread that prefetches an MR without faulting, over and over. */
+struct snapshot_loop {
+	struct rdma *r;
+	struct ibv_mr *mr;
+	void *buf;
+	size_t len;
+	volatile int stop;
+	unsigned long calls;
+	int err;
+};
+
+static void *snapshot_loop_run(void *arg)
+{
+	struct snapshot_loop *l = arg;
+
+	while (!l->stop && !l->err) {
+		l->err = prefetch_sync(l->r, l->mr, l->buf, l->len,
+				       IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_NO_FAULT);
+		l->calls++;
+	}
+	return NULL;
+}
+
+/*
+ * Review F1 (docs/safety.md): a prefetch without fault
+ * (PREFETCH_NO_FAULT) publishes what its walk saw at the start of its
+ * pass. A fault on the same MR meanwhile stores fresher answers with no
+ * invalidation (faulting a page in raises none), and the snapshot must not
+ * clear them: ib_umem_odp, after its own sequence check, finds a slot it
+ * faulted not valid (a WARN for each), and rxe fails the access. Another
+ * thread takes snapshots of the MR while this one zaps the buffer and
+ * prefetches it for writing: every write prefetch succeeds, no WARN.
+ */
+TEST_TIMEOUT(snapshot_prefetch_never_clears_a_fresher_fault, 300)
+{
+	struct snapshot_loop l = {};
+	size_t n = 2048, faults = 0;
+	int kmsg = open_kmsg(), ret = 0;
+	struct rdma r = {};
+	struct timespec t0, t;
+	pthread_t th;
+	uint8_t *buf;
+
+	rxe_p2p_or_skip();
+	rdma_setup(&r, 1);
+	buf = map_pages(n);
+	/* 4 KiB pages: a fault run then stores page by page, slowly. */
+	ASSERT_EQ(madvise(buf, n * PG, MADV_NOHUGEPAGE), 0);
+	fill_pages(buf, n, 70);
+	l.r = &r;
+	l.buf = buf;
+	l.len = n * PG;
+	l.mr = ibv_reg_mr(r.pd, buf, n * PG, ODP_ACCESS);
+	ASSERT_TRUE(l.mr);
+	ret = prefetch_write_sync(&r, l.mr, buf, n * PG);
+	if (ret == -EOPNOTSUPP && !tap_expect_failed)
+		SKIP("%s has no advise_mr on this kernel", RXE_DEV);
+	ASSERT_EQ(ret, 0);
+	ASSERT_EQ(pthread_create(&th, NULL, snapshot_loop_run, &l), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		ASSERT_EQ(madvise(buf, n * PG, MADV_DONTNEED), 0);
+		ret = prefetch_write_sync(&r, l.mr, buf, n * PG);
+		faults++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (!ret && t.tv_sec - t0.tv_sec < 6);
+	l.stop = 1;
+	pthread_join(th, NULL);
+	TH_LOG("%zu write prefetches, %lu snapshots", faults, l.calls);
+	EXPECT_EQ(ret, 0);
+	EXPECT_EQ(l.err, 0);
+	EXPECT_GE(l.calls, 1);
+	EXPECT_EQ(count_kmsg(kmsg, "WARNING"), 0);
+	EXPECT_EQ(ibv_dereg_mr(l.mr), 0);
+	rdma_teardown(&r);
+}
+
 /* Every page of @g as the GPU sees it: resident and holding @seed's pattern. */
 static void check_vram_pattern(int fd, void *g, size_t n, uint64_t seed,
 			       const char *what)

@@ -322,7 +322,7 @@ static inline void consumer_set(const char *param, const char *val)
 /* ---- ibv_advise_mr() by hand ---------------------------------------- */
 
 /*
- * ibv_advise_mr(PREFETCH_WRITE, FLUSH) over @len bytes of @mr from @addr:
+ * ibv_advise_mr(@advice, FLUSH) over @len bytes of @mr from @addr:
  * 0 or -errno. Debian's rdma-core 56 has no advise_mr for rxe (it answers
  * EOPNOTSUPP without asking the kernel), so this issues the uverbs ioctl
  * the way libibverbs' ibv_cmd_advise_mr() does. The method lives on the
@@ -337,8 +337,8 @@ static inline void consumer_set(const char *param, const char *val)
  */
 #define ADVISE_ATTRS	4
 
-static inline int prefetch_write_sync(struct rdma *r, struct ibv_mr *mr,
-				      void *addr, size_t len)
+static inline int prefetch_sync(struct rdma *r, struct ibv_mr *mr, void *addr,
+				size_t len, uint64_t advice)
 {
 	struct ib_uverbs_sge sge = {
 		.addr = (uintptr_t)addr, .length = len, .lkey = mr->lkey,
@@ -364,7 +364,7 @@ static inline int prefetch_write_sync(struct rdma *r, struct ibv_mr *mr,
 	a[0].data = r->pd->handle;
 	a[1].attr_id = UVERBS_ATTR_ADVISE_MR_ADVICE;
 	a[1].len = sizeof(uint64_t);
-	a[1].data = IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE;
+	a[1].data = advice;
 	a[2].attr_id = UVERBS_ATTR_ADVISE_MR_FLAGS;
 	a[2].len = sizeof(uint64_t);
 	a[2].data = IB_UVERBS_ADVISE_MR_FLAG_FLUSH;
@@ -372,6 +372,13 @@ static inline int prefetch_write_sync(struct rdma *r, struct ibv_mr *mr,
 	a[3].len = sizeof(sge);
 	a[3].data = (uintptr_t)&sge;
 	return ioctl(r->ctx->cmd_fd, RDMA_VERBS_IOCTL, &cmd) ? -errno : 0;
+}
+
+static inline int prefetch_write_sync(struct rdma *r, struct ibv_mr *mr,
+				      void *addr, size_t len)
+{
+	return prefetch_sync(r, mr, addr, len,
+			     IB_UVERBS_ADVISE_MR_ADVICE_PREFETCH_WRITE);
 }
 
 #endif /* HMM_P2P_RXE_TEST_H */
