@@ -39,9 +39,14 @@ static void notrace hook_thunk(unsigned long ip, unsigned long parent_ip,
 {
 	struct hmm_p2p_hook *hook = container_of(op, struct hmm_p2p_hook, ops);
 
-	/* The replacement (or the core it calls) reaching the original. */
+	/*
+	 * The replacement (or the core it calls) reaching the original; or
+	 * an owner on its way out, whose exit waits for the calls already
+	 * redirected: new ones run the original.
+	 */
 	if (within_module(parent_ip, hook->owner) ||
-	    within_module(parent_ip, THIS_MODULE))
+	    within_module(parent_ip, THIS_MODULE) ||
+	    !module_is_live(hook->owner))
 		return;
 	hook_set_ip(fregs, (unsigned long)hook->replacement);
 }

@@ -266,7 +266,14 @@ void odp_ats_remove(void)
 
 int odp_ats_install(void)
 {
-	return hmm_p2p_hooks_install(ats_hooks, ARRAY_SIZE(ats_hooks));
+	int ret = hmm_p2p_hooks_install(ats_hooks, ARRAY_SIZE(ats_hooks));
+
+	/* The hooks in before the one that failed may have redirected tasks. */
+	if (ret) {
+		hmm_p2p_hooks_quiesce(&ats_srcu);
+		ats_wishes_free();
+	}
+	return ret;
 }
 
 #else

@@ -364,7 +364,12 @@ static void hooks_remove(void)
 
 static int hooks_install(void)
 {
-	return hmm_p2p_hooks_install(hooks, ARRAY_SIZE(hooks));
+	int ret = hmm_p2p_hooks_install(hooks, ARRAY_SIZE(hooks));
+
+	/* The hooks in before the one that failed may have redirected tasks. */
+	if (ret)
+		hmm_p2p_hooks_quiesce(&odp_srcu);
+	return ret;
 }
 #else /* !ODP_P2P_SUPPORTED */
 static int hooks_install(void)

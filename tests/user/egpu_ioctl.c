@@ -10,7 +10,6 @@
 
 #define HUGE_ADDR	0xfffffffffffff000ULL
 
-
 /* One range check, run against every range-taking command. */
 struct range_case {
 	const char *what;
