@@ -33,7 +33,11 @@
  * can still fail (a pass that fails before its fault runs leaves stored
  * only those, as the stock walk leaves stored only what precedes the
  * address that failed), everything else once the pass is complete
- * (publish()); the fault runs store what the stock walk stores.
+ * (publish()); the fault runs store what the stock walk stores. An answer
+ * that would take HMM_PFN_VALID or write access from a slot goes in only
+ * over what the slot held when the pass's first walk began (seen[]): a
+ * concurrent fault may have stored a fresher one since, with no
+ * invalidation to tell.
  *
  * Every walk uses the caller's notifier_seq, so an invalidation between
  * them makes the next one (or the caller's mmu_interval_read_retry()) fail

@@ -127,7 +127,10 @@ void hmm_p2p_provider_remove_pagemap(struct hmm_p2p_provider *prov,
  * The array may be the caller's live mirror (ib_umem_odp's pfn list): only
  * final answers are stored, each one a value hmm_range_fault() itself
  * could store or an alias, in chunks of a few dozen slots, each right
- * after a sequence check, never long after it, whatever fails later.
+ * after a sequence check, never long after it, whatever fails later;
+ * an answer that would take HMM_PFN_VALID or write access from a slot only
+ * where the slot still holds what it held when the call's walk began, so a
+ * concurrent fault's fresher answer is never undone.
  * One exception to "the stock answer": without a fault request, a slot
  * the caller has mapped for its device (HMM_PFN_VALID and
  * HMM_PFN_DMA_MAPPED, which the caller sets under its lock after its
