@@ -613,6 +613,21 @@ static int store_plain_prefix(struct p2p_fault *f)
 	return 0;
 }
 
+/*
+ * Before the first walk: what publish_slot() compares with. Word by word,
+ * not memcpy(): under TCG the kernel's "rep movsb" costs as much as the
+ * walk itself (12-15 points of faultbench, docs/benchmarks.md), and each
+ * slot may be written meanwhile.
+ */
+static void snapshot_slots(struct p2p_fault *f)
+{
+	const unsigned long *slots = f->range->hmm_pfns;
+	unsigned long i;
+
+	for (i = 0; i < f->npages; i++)
+		f->seen[i] = READ_ONCE(slots[i]);
+}
+
 static int owner_walks(struct p2p_fault *f)
 {
 	unsigned long i, missing = 0;
@@ -628,8 +643,7 @@ static int owner_walks(struct p2p_fault *f)
 		ret = alloc_walk_array(f, &f->seen);
 	if (ret)
 		return ret;
-	/* Before the walk: what publish_slot() compares with. */
-	memcpy(f->seen, f->range->hmm_pfns, f->npages * sizeof(*f->seen));
+	snapshot_slots(f);
 	ret = owner_walk(f, f->owners[0], f->out);
 	if (ret)
 		return ret;
