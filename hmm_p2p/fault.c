@@ -433,7 +433,9 @@ static bool answer_weakens(unsigned long s, unsigned long answer)
  * would take HMM_PFN_VALID or write access from the slot goes in only
  * where the slot is still what it was when the walk began (@seen), by
  * compare and swap: as if it had been stored at walk time. A stale valid
- * slot stored before the walk began is still repaired.
+ * slot stored before the walk began is still repaired. Without @seen (a
+ * write fault asked of every slot: every answer published then is valid
+ * and writable, see need_seen()), nothing can weaken a slot.
  */
 static __always_inline void publish_slot(unsigned long *slots,
 					 const unsigned long *seen,
@@ -445,7 +447,7 @@ static __always_inline void publish_slot(unsigned long *slots,
 
 	if (answer == s)
 		return;
-	if (!answer_weakens(s, answer))
+	if (!answer_weakens(s, answer) || !seen)
 		WRITE_ONCE(slots[i], answer);
 	else if (s == seen[i])
 		cmpxchg(&slots[i], s, answer);
@@ -614,6 +616,19 @@ static int store_plain_prefix(struct p2p_fault *f)
 }
 
 /*
+ * Can a pass publish an answer that weakens a slot? Not when every slot
+ * asks for a write fault: publish() and the plain prefix then store only
+ * valid, writable answers (a slot that is not, or a read-only alias, goes
+ * to the fault runs, which store what the stock walk stores).
+ */
+static bool need_seen(const struct p2p_fault *f)
+{
+	const unsigned long wf = HMM_PFN_REQ_FAULT | HMM_PFN_REQ_WRITE;
+
+	return f->inputs || (f->range->default_flags & wf) != wf;
+}
+
+/*
  * Before the first walk: what publish_slot() compares with. Word by word,
  * not memcpy(): under TCG the kernel's "rep movsb" costs as much as the
  * walk itself (12-15 points of faultbench, docs/benchmarks.md), and each
@@ -636,14 +651,16 @@ static int owner_walks(struct p2p_fault *f)
 
 	if (!f->out)
 		f->out_pooled = walk_pool_take(f, &f->out);
-	if (!f->seen)
-		f->seen_pooled = walk_pool_take(f, &f->seen);
 	ret = alloc_walk_array(f, &f->out);
-	if (!ret)
+	if (!ret && need_seen(f)) {
+		if (!f->seen)
+			f->seen_pooled = walk_pool_take(f, &f->seen);
 		ret = alloc_walk_array(f, &f->seen);
+		if (!ret)
+			snapshot_slots(f);
+	}
 	if (ret)
 		return ret;
-	snapshot_slots(f);
 	ret = owner_walk(f, f->owners[0], f->out);
 	if (ret)
 		return ret;
