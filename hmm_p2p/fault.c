@@ -44,7 +44,8 @@
  * with -EBUSY, as with hmm_range_fault(). A slot that leaves here holds
  * exactly what hmm_range_fault() would have put there, or an alias inside
  * the BAR of the provider that owns the page, which the client can map (or,
- * without a fault request, the alias the caller has mapped there).
+ * without a fault request, the alias the caller has mapped there, or "not
+ * valid" for a ZONE_DEVICE page whose pagemap is going: sort_undeclared()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -162,7 +163,8 @@ static void p2p_pass_reset(struct p2p_fault *f)
  * vCPU, pooled and allocated runs alternating: 1.05-1.09 against 1.15-1.19
  * at 4 MiB, docs/benchmarks.md), so a few arrays for ranges up to
  * WALK_POOL_PAGES are kept for the module's life: WALK_POOL_NR of them,
- * two per call, the kernel's own memory (128 KiB in all with 8-byte
+ * up to two per call (one when every slot asks for a write fault), the
+ * kernel's own memory (128 KiB in all with 8-byte
  * slots), never charged to a caller. A larger range, or a call that finds
  * none free (a fault that blocks keeps its arrays), allocates its own as
  * before, charged to the calling task's memory cgroup: nobody ever waits
@@ -375,7 +377,9 @@ static bool slot_satisfied(unsigned long out, unsigned long req)
  * valid until the consumer's invalidation (hmm_p2p.h: a window goes only
  * after every mirror of its pages was invalidated); turning it not valid
  * would hide a live device mapping from the consumer's invalidation, which
- * unmaps valid slots only. Any other valid slot gets the stock answer, so a stale
+ * unmaps valid slots only. Any other valid slot gets the stock answer (an
+ * answer that weakens it only if the slot is what it was before the first
+ * walk, publish_slot()), so a stale
  * store (the stock walk's own, or a consumer's) is repaired by the next
  * walk as it is without hmm-p2p.
  */
@@ -433,7 +437,9 @@ static bool answer_weakens(unsigned long s, unsigned long answer)
  * would take HMM_PFN_VALID or write access from the slot goes in only
  * where the slot is still what it was when the walk began (@seen), by
  * compare and swap: as if it had been stored at walk time. A stale valid
- * slot stored before the walk began is still repaired. Without @seen (a
+ * slot stored before the snapshot is still repaired (one stored after it
+ * stays, as a stale store after the stock walk's own stays, until the
+ * next walk; its writer's own sequence check fails). Without @seen (a
  * write fault asked of every slot: every answer published then is valid
  * and writable, see need_seen()), nothing can weaken a slot.
  */
@@ -641,6 +647,12 @@ static void snapshot_slots(struct p2p_fault *f)
 
 	for (i = 0; i < f->npages; i++)
 		f->seen[i] = READ_ONCE(slots[i]);
+	/*
+	 * A fresher slot seen here must have its PTE seen by the walk (the
+	 * fault stored the slot after its PTE); orders the loads where the
+	 * CPU would not (a compiler barrier on x86).
+	 */
+	smp_rmb();
 }
 
 static int owner_walks(struct p2p_fault *f)
@@ -854,7 +866,11 @@ static int device_private_fallback(struct p2p_fault *f,
  * A ZONE_DEVICE pfn outside every declared range: its pagemap is looked up
  * with a live reference before anything of it is read (the page may have
  * been freed, and its pagemap unmapped, since the walk saw it). Without a
- * live pagemap nothing can be said of the pfn: the stock walk answers.
+ * live pagemap nothing can be said of the pfn: a fault request goes to a
+ * stock run; without one the answer is "not valid" (where the stock walk
+ * might say HMM_PFN_ERROR, or valid for a ZONE_DEVICE page that is not
+ * device-private: both "not valid" to every consumer, and safe for a page
+ * whose pagemap is going).
  */
 static int sort_undeclared(struct p2p_fault *f, struct translation *t,
 			   unsigned long i, unsigned long req)

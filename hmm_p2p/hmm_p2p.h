@@ -119,7 +119,8 @@ void hmm_p2p_provider_remove_pagemap(struct hmm_p2p_provider *prov,
  * whose alias @client can map, hold the alias pfn (HMM_PFN_VALID,
  * HMM_PFN_WRITE as the PTE allows, order 0): a P2PDMA page in a BAR of the
  * provider's PCI device. Every other device-private page is treated as
- * hmm_range_fault() treats it. range->dev_private_owner is the caller's own
+ * hmm_range_fault() treats it. Without a fault request, a ZONE_DEVICE page
+ * whose pagemap is being removed is answered "not valid". range->dev_private_owner is the caller's own
  * owner (or NULL) and is left unchanged. Whether one page is aliased never
  * depends on its neighbours: a page that needs a fault never makes an
  * aliasable page next to it migrate.
@@ -129,8 +130,9 @@ void hmm_p2p_provider_remove_pagemap(struct hmm_p2p_provider *prov,
  * could store or an alias, in chunks of a few dozen slots, each right
  * after a sequence check, never long after it, whatever fails later;
  * an answer that would take HMM_PFN_VALID or write access from a slot only
- * where the slot still holds what it held when the call's walk began, so a
- * concurrent fault's fresher answer is never undone.
+ * where the slot still holds what it held when the pass's first walk
+ * began, so a concurrent fault's fresher answer is not undone (no more
+ * than the stock walk's own store in flight would).
  * One exception to "the stock answer": without a fault request, a slot
  * the caller has mapped for its device (HMM_PFN_VALID and
  * HMM_PFN_DMA_MAPPED, which the caller sets under its lock after its

@@ -205,8 +205,8 @@ static void odp_note_aliases(int ret)
  * A replacement holds a module reference while it runs: one may wait as
  * long as the fault it serves (an unanswered userfaultfd), and rmmod then
  * says the module is in use instead of waiting for it. Once the module is
- * going (its hooks stay in place until its exit has removed them), calls go
- * to the original, still inside the SRCU read section: the call returns
+ * going, new calls are not redirected (compat/hook.c); those redirected
+ * before go to the original, still inside the SRCU read section: the call returns
  * into this module's text, which the exit's hmm_p2p_hooks_quiesce() must
  * therefore wait for. A task sleeping in it is invisible to RCU Tasks.
  */
