@@ -120,8 +120,9 @@ void hmm_p2p_provider_remove_pagemap(struct hmm_p2p_provider *prov,
  * HMM_PFN_WRITE as the PTE allows, order 0): a P2PDMA page in a BAR of the
  * provider's PCI device. Every other device-private page is treated as
  * hmm_range_fault() treats it. Without a fault request, a ZONE_DEVICE page
- * whose pagemap is being removed is answered "not valid". range->dev_private_owner is the caller's own
- * owner (or NULL) and is left unchanged. Whether one page is aliased never
+ * whose pagemap is being removed is answered "not valid".
+ * range->dev_private_owner is the caller's own owner (or NULL) and is left
+ * unchanged. Whether one page is aliased never
  * depends on its neighbours: a page that needs a fault never makes an
  * aliasable page next to it migrate.
  *
