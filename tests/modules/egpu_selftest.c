@@ -6,7 +6,7 @@
  * accepted (a second device with this GPU's owner), and whatever the API
  * accepted is undone at once. Last, the fault path's test for plain
  * memory (hmm_p2p_plain_subsections()) is held against
- * pfn_to_online_page() on every pfn of the machine's sections.
+ * pfn_to_online_page() on every pfn of every section it calls plain.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
