@@ -391,6 +391,7 @@ static void *snapshot_loop_run(void *arg)
 TEST_TIMEOUT(snapshot_prefetch_never_clears_a_fresher_fault, 300)
 {
 	struct snapshot_loop l = {};
+	struct p2p_counters p0, dp;
 	size_t n = 2048, faults = 0;
 	int kmsg = open_kmsg(), ret = 0;
 	struct rdma r = {};
@@ -413,6 +414,7 @@ TEST_TIMEOUT(snapshot_prefetch_never_clears_a_fresher_fault, 300)
 	if (ret == -EOPNOTSUPP && !tap_expect_failed)
 		SKIP("%s has no advise_mr on this kernel", RXE_DEV);
 	ASSERT_EQ(ret, 0);
+	p0 = p2p_read(NULL);
 	ASSERT_EQ(pthread_create(&th, NULL, snapshot_loop_run, &l), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
@@ -423,7 +425,10 @@ TEST_TIMEOUT(snapshot_prefetch_never_clears_a_fresher_fault, 300)
 	} while (!ret && t.tv_sec - t0.tv_sec < 6);
 	l.stop = 1;
 	pthread_join(th, NULL);
+	dp = p2p_delta(&p0, NULL);
 	TH_LOG("%zu write prefetches, %lu snapshots", faults, l.calls);
+	/* Every call of both threads went through hmm_p2p_range_fault(). */
+	EXPECT_GE(dp.v[P2P_WALKS], faults + l.calls);
 	EXPECT_EQ(ret, 0);
 	EXPECT_EQ(l.err, 0);
 	EXPECT_GE(l.calls, 1);
