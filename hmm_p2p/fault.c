@@ -117,6 +117,8 @@ struct p2p_fault {
 	int out_pooled;		/* out[] is walk_pool[out_pooled]'s array, or -1 */
 	int seen_pooled;	/* the same for seen[] */
 	bool reached_runs;	/* this pass sorted every slot */
+	bool conflict;		/* this pass left a slot it could not decide */
+	bool redone;		/* the call ran its one pass again for that */
 	bool own_walk;		/* walk with caller_owner after the foreign ones */
 };
 
@@ -151,6 +153,7 @@ static void p2p_pass_reset(struct p2p_fault *f)
 	plain_forget(f);
 	f->stored = 0;
 	f->reached_runs = false;
+	f->conflict = false;
 }
 
 /* ---- the first walk's array -------------------------------------------- */
@@ -379,7 +382,7 @@ static bool slot_satisfied(unsigned long out, unsigned long req)
  * would hide a live device mapping from the consumer's invalidation, which
  * unmaps valid slots only. Any other valid slot gets the stock answer (an
  * answer that weakens it only if the slot is what it was before the first
- * walk, publish_slot()), so a stale
+ * walk, publish_slot(), else in one more pass, pass_redo()), so a stale
  * store (the stock walk's own, or a consumer's) is repaired by the next
  * walk as it is without hmm-p2p.
  */
@@ -436,14 +439,14 @@ static bool answer_weakens(unsigned long s, unsigned long answer)
  * stores each answer right after reading its PTE), so an answer that
  * would take HMM_PFN_VALID or write access from the slot goes in only
  * where the slot is still what it was when the walk began (@seen), by
- * compare and swap: as if it had been stored at walk time. A stale valid
- * slot stored before the snapshot is still repaired (one stored after it
- * stays, as a stale store after the stock walk's own stays, until the
- * next walk; its writer's own sequence check fails). Without @seen (a
- * write fault asked of every slot: every answer published then is valid
- * and writable, see need_seen()), nothing can weaken a slot.
+ * compare and swap: as if it had been stored at walk time. A slot that
+ * changed since then may as well hold a stale store (a walker delayed
+ * across an invalidation) as a fresher answer: it is left, and false tells
+ * the caller that the pass could not decide it (pass_redo()). Without
+ * @seen (a write fault asked of every slot: every answer published then
+ * is valid and writable, see need_seen()), nothing can weaken a slot.
  */
-static __always_inline void publish_slot(unsigned long *slots,
+static __always_inline bool publish_slot(unsigned long *slots,
 					 const unsigned long *seen,
 					 unsigned long i, unsigned long v)
 {
@@ -452,11 +455,12 @@ static __always_inline void publish_slot(unsigned long *slots,
 			       (v & ~HMM_P2P_PFN_STICKY);
 
 	if (answer == s)
-		return;
+		return true;
 	if (!answer_weakens(s, answer) || !seen)
 		WRITE_ONCE(slots[i], answer);
-	else if (s == seen[i])
-		cmpxchg(&slots[i], s, answer);
+	else if (s != seen[i] || cmpxchg(&slots[i], s, answer) != s)
+		return false;
+	return true;
 }
 
 /* Every slot not stored yet, once the pass is complete. */
@@ -475,7 +479,8 @@ static int publish(struct p2p_fault *f)
 				continue;
 			if (!(v & HMM_PFN_VALID) && slot_mapped(slots[i]))
 				continue;
-			publish_slot(slots, f->seen, i, v);
+			if (!publish_slot(slots, f->seen, i, v))
+				f->conflict = true;
 		}
 		chunk_end();
 	}
@@ -589,8 +594,8 @@ settle_plain_slots(struct p2p_fault *f, unsigned long i, unsigned long n,
 			lo = f->plain_lo;
 			len = f->plain_len;
 		}
-		if (store)
-			publish_slot(slots, seen, i, v);
+		if (store && unlikely(!publish_slot(slots, seen, i, v)))
+			f->conflict = true;
 	}
 	return i;
 }
@@ -1073,6 +1078,23 @@ static int owner_walks_and_translate(struct p2p_fault *f)
 	return ret;
 }
 
+/*
+ * A pass that left a slot undecided (publish_slot(): the slot changed since
+ * the pass copied it, and the pass's answer would weaken it) runs once
+ * more, with a new copy: a fresher answer is then in the copy and in what
+ * the new walk sees, so it stays; a stale store is in the copy only, so it
+ * is repaired. Once per call: a slot that changes again during the second
+ * pass (faults racing without end) is left as the stock walk leaves a store
+ * that lands after its own.
+ */
+static bool pass_redo(struct p2p_fault *f)
+{
+	if (!f->conflict || f->redone)
+		return false;
+	f->redone = true;
+	return true;
+}
+
 /* Publish out[] if nothing was invalidated since the pass began. */
 static int check_and_publish(struct p2p_fault *f)
 {
@@ -1087,6 +1109,21 @@ static bool has_todo(const struct p2p_fault *f)
 	return f->todo_n;
 }
 
+/*
+ * One pass under the caller's mmap lock and notifier sequence; a second one
+ * under the same lock and sequence is as valid as the first.
+ */
+static int locked_pass(struct p2p_fault *f)
+{
+	int ret = owner_walks_and_translate(f);
+
+	if (!ret && has_todo(f))
+		ret = fault_runs_locked(f);
+	if (!ret)
+		ret = check_and_publish(f);
+	return ret;
+}
+
 int hmm_p2p_range_fault(struct hmm_range *range, struct device *client)
 {
 	struct p2p_fault f;
@@ -1099,12 +1136,11 @@ int hmm_p2p_range_fault(struct hmm_range *range, struct device *client)
 		p2p_fault_free(&f);
 		return hmm_range_fault(range);
 	}
-	if (!ret)
-		ret = owner_walks_and_translate(&f);
-	if (!ret && has_todo(&f))
-		ret = fault_runs_locked(&f);
-	if (!ret)
-		ret = check_and_publish(&f);
+	while (!ret) {
+		ret = locked_pass(&f);
+		if (ret || !pass_redo(&f))
+			break;
+	}
 	p2p_fault_free(&f);
 	return ret;
 }
@@ -1215,6 +1251,8 @@ static int p2p_fault_unlocked(struct hmm_range *range, unsigned long timeout,
 			break;
 		}
 		ret = unlocked_pass(&f, timeout, deadline);
+		if (!ret && pass_redo(&f))
+			continue;
 		if (ret != -EBUSY)
 			break;
 		if (fatal_signal_pending(current)) {

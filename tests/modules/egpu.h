@@ -113,6 +113,8 @@ struct egpu {
 
 	unsigned int refuse_modulo;	/* SET_REFUSE; READ_ONCE in alias */
 	unsigned int refuse_flags;	/* EGPU_REFUSE_*; READ_ONCE in alias */
+	/* FAULT's PLANT_LATE: the slot the next alias call makes stale */
+	unsigned long *plant_late;
 	struct egpu_stats stats;
 
 #ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP

@@ -152,6 +152,23 @@ static int egpu_foreign_alias(struct egpu *gpu, u64 offset,
 }
 
 /*
+ * FAULT's EGPU_FAULT_PLANT_LATE: hmm-p2p asks for an alias in the middle
+ * of its pass, after it copied the caller's slots and walked: a stale
+ * valid slot stored now is one a walker delayed across an invalidation
+ * stores there (the zero page, never mapped by the device).
+ */
+static void egpu_plant_late(struct egpu *gpu)
+{
+	unsigned long *slot;
+
+	if (likely(!READ_ONCE(gpu->plant_late)))
+		return;
+	slot = xchg(&gpu->plant_late, NULL);
+	if (slot)
+		WRITE_ONCE(*slot, page_to_pfn(ZERO_PAGE(0)) | HMM_PFN_VALID);
+}
+
+/*
  * The helper's translation, except for the pages SET_REFUSE names: those
  * are refused (or, with EGPU_REFUSE_FOREIGN, answered with another GPU's
  * alias) so that the core's per-page fallback path gets exercised.
@@ -164,6 +181,7 @@ static int egpu_alias(void *priv, struct page *page, unsigned long *alias_pfn)
 	u64 offset;
 	int ret;
 
+	egpu_plant_late(gpu);
 	if (!modulo && !flags)
 		return hmm_p2p_bar_window_alias(&gpu->win, page, alias_pfn);
 	ret = hmm_p2p_bar_window_offset(&gpu->win, page, &offset);

@@ -188,10 +188,17 @@ struct egpu_info {
  * slot, as a store that raced an invalidation leaves one.
  */
 #define EGPU_FAULT_PLANT_STALE	0x40U
+/*
+ * EGPU_FAULT_PLANT_LATE (with KEEP): put that stale slot there during the
+ * walk instead, when hmm-p2p first asks this GPU for an alias (the range
+ * must hold a page in this GPU's memory): after hmm-p2p copied the slots
+ * and walked, before it stores its answers.
+ */
+#define EGPU_FAULT_PLANT_LATE	0x80U
 #define EGPU_FAULT_FLAGS	(EGPU_FAULT_WRITE | EGPU_FAULT_UNLOCKED | \
 				 EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT | \
 				 EGPU_FAULT_OWN | EGPU_FAULT_ODD_ONLY | \
-				 EGPU_FAULT_PLANT_STALE)
+				 EGPU_FAULT_PLANT_STALE | EGPU_FAULT_PLANT_LATE)
 
 struct egpu_fault {
 	__u64 addr;
