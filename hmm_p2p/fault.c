@@ -129,6 +129,12 @@ struct p2p_fault {
  */
 static bool aliases_handed_out;
 
+bool hmm_p2p_aliases_handed_out(void)
+{
+	return READ_ONCE(aliases_handed_out);
+}
+EXPORT_SYMBOL_GPL(hmm_p2p_aliases_handed_out);
+
 /*
  * Forget what was learnt of memory sections: at each pass and before each
  * later owner walk, whose pfns the first walk's sequence does not cover

@@ -270,6 +270,13 @@ u64 hmm_p2p_counter_read(struct hmm_p2p_provider *prov,
 			 enum hmm_p2p_counter c);
 
 /*
+ * Has any alias been handed out since the core was loaded? Once true it
+ * stays true (set before the first alias is stored into any array). One
+ * load: a consumer gates work that only alias slots need with it.
+ */
+bool hmm_p2p_aliases_handed_out(void);
+
+/*
  * What can go P2P now, as one line for a consumer's state and load line:
  * how many providers are registered ("no provider registered" when none),
  * and the device-private memory (iomem regions of type

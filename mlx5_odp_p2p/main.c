@@ -145,8 +145,6 @@ struct odp_fault_ctx {
 static DEFINE_HASHTABLE(odp_ctx_table, 6);
 static DEFINE_SPINLOCK(odp_ctx_lock);
 static atomic_t odp_nr_ctx = ATOMIC_INIT(0);
-/* Set once an alias reached an ODP umem: gates the unmap scan. */
-static bool odp_aliases_seen;
 
 bool odp_device_selected(struct ib_device *ibdev)
 {
@@ -188,15 +186,6 @@ static struct odp_fault_ctx *ctx_find(struct hmm_range *range)
 			found = ctx;
 	spin_unlock(&odp_ctx_lock);
 	return found;
-}
-
-/* After a fault: has any alias ever reached an ODP umem? */
-static void odp_note_aliases(int ret)
-{
-	/* Summing the per-CPU counter is not free: only until it is set. */
-	if (!ret && !READ_ONCE(odp_aliases_seen) &&
-	    hmm_p2p_counter_read(NULL, HMM_P2P_ALIASES))
-		WRITE_ONCE(odp_aliases_seen, true);
 }
 
 /* ---- the hooks ---------------------------------------------------------- */
@@ -270,7 +259,6 @@ static int odp_fault_entry(struct hmm_range *range, unsigned long timeout)
 	if (ctx) {
 		ret = hmm_p2p_range_fault_unlocked_timeout(range, timeout,
 							   ctx->client);
-		odp_note_aliases(ret);
 	} else {
 		ret = hmm_range_fault_unlocked_timeout(range, timeout);
 	}
@@ -297,7 +285,6 @@ static int odp_fault_entry(struct hmm_range *range)
 	ctx = ctx_find(range);
 	if (ctx) {
 		ret = hmm_p2p_range_fault(range, ctx->client);
-		odp_note_aliases(ret);
 	} else {
 		ret = hmm_range_fault(range);
 	}
@@ -329,7 +316,7 @@ static void odp_unmap_dma_pages(struct ib_umem_odp *umem_odp, u64 virt,
 		srcu_read_unlock(&odp_srcu, idx);
 		return;
 	}
-	if (READ_ONCE(odp_aliases_seen)) {
+	if (hmm_p2p_aliases_handed_out()) {
 		start = max_t(u64, virt, ib_umem_start(umem_odp));
 		end = min_t(u64, bound, ib_umem_end(umem_odp));
 		for (addr = start; addr < end; addr += BIT(umem_odp->page_shift)) {
