@@ -1253,8 +1253,9 @@ static int p2p_fault_unlocked(struct hmm_range *range, unsigned long timeout,
 	f.todo_min = ULONG_MAX;
 	while (!ret) {
 		if (!p2p_pass_needed(&f)) {
-			ret = hmm_range_fault_unlocked_timeout(range, timeout);
-			break;
+			/* The pool's arrays go back before a call that may block. */
+			p2p_fault_free(&f);
+			return hmm_range_fault_unlocked_timeout(range, timeout);
 		}
 		ret = unlocked_pass(&f, timeout, deadline);
 		if (!ret && pass_redo(&f))
