@@ -30,7 +30,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/hashtable.h>
+#include <linux/hash.h>
 #include <linux/hmm.h>
 #include <linux/mmap_lock.h>
 #include <linux/mmu_notifier.h>
@@ -142,9 +142,31 @@ struct odp_fault_ctx {
 	struct device *client;
 };
 
-static DEFINE_HASHTABLE(odp_ctx_table, 6);
-static DEFINE_SPINLOCK(odp_ctx_lock);
+/*
+ * Contexts by task, one lock per bucket: every hooked call looks here while
+ * any ODP fault is in flight (on 7.2 every hmm_range_fault() caller of the
+ * machine, on 7.3 drm_gpusvm's too), so faults of different tasks should
+ * not share a lock.
+ */
+#define ODP_CTX_BITS 6
+
+struct odp_ctx_bucket {
+	spinlock_t lock;	/* head, against other tasks' pushes and pops */
+	struct hlist_head head;
+} ____cacheline_aligned_in_smp;
+
+static struct odp_ctx_bucket odp_ctx_buckets[1 << ODP_CTX_BITS] = {
+	[0 ... (1 << ODP_CTX_BITS) - 1] = {
+		.lock = __SPIN_LOCK_UNLOCKED(odp_ctx_buckets.lock),
+	},
+};
+
 static atomic_t odp_nr_ctx = ATOMIC_INIT(0);
+
+static struct odp_ctx_bucket *ctx_bucket(void)
+{
+	return &odp_ctx_buckets[hash_ptr(current, ODP_CTX_BITS)];
+}
 
 bool odp_device_selected(struct ib_device *ibdev)
 {
@@ -155,36 +177,46 @@ bool odp_device_selected(struct ib_device *ibdev)
 
 static void ctx_push(struct odp_fault_ctx *ctx, struct ib_umem_odp *odp)
 {
+	struct odp_ctx_bucket *b = ctx_bucket();
+
 	ctx->task = current;
 	ctx->odp = odp;
 	ctx->client = odp->umem.ibdev->dma_device;
-	spin_lock(&odp_ctx_lock);
-	hash_add(odp_ctx_table, &ctx->node, (unsigned long)current);
+	spin_lock(&b->lock);
+	hlist_add_head(&ctx->node, &b->head);
+	spin_unlock(&b->lock);
 	atomic_inc(&odp_nr_ctx);
-	spin_unlock(&odp_ctx_lock);
 }
 
 static void ctx_pop(struct odp_fault_ctx *ctx)
 {
-	spin_lock(&odp_ctx_lock);
-	hash_del(&ctx->node);
+	struct odp_ctx_bucket *b = ctx_bucket();
+
 	atomic_dec(&odp_nr_ctx);
-	spin_unlock(&odp_ctx_lock);
+	spin_lock(&b->lock);
+	hlist_del(&ctx->node);
+	spin_unlock(&b->lock);
 }
 
-/* The context of a range ib_umem_odp is faulting for us, or NULL. */
+/*
+ * The context of a range ib_umem_odp is faulting for us, or NULL. Only
+ * current adds and removes its own contexts, so one that current pushed
+ * before this call is counted in odp_nr_ctx already.
+ */
 static struct odp_fault_ctx *ctx_find(struct hmm_range *range)
 {
+	struct odp_ctx_bucket *b;
 	struct odp_fault_ctx *ctx, *found = NULL;
 
 	if (!atomic_read(&odp_nr_ctx))
 		return NULL;
-	spin_lock(&odp_ctx_lock);
-	hash_for_each_possible(odp_ctx_table, ctx, node, (unsigned long)current)
+	b = ctx_bucket();
+	spin_lock(&b->lock);
+	hlist_for_each_entry(ctx, &b->head, node)
 		if (ctx->task == current &&
 		    range->notifier == &ctx->odp->notifier)
 			found = ctx;
-	spin_unlock(&odp_ctx_lock);
+	spin_unlock(&b->lock);
 	return found;
 }
 
@@ -283,11 +315,10 @@ static int odp_fault_entry(struct hmm_range *range)
 		return ret;
 	}
 	ctx = ctx_find(range);
-	if (ctx) {
+	if (ctx)
 		ret = hmm_p2p_range_fault(range, ctx->client);
-	} else {
+	else
 		ret = hmm_range_fault(range);
-	}
 	odp_leave();
 	srcu_read_unlock(&odp_srcu, idx);
 	return ret;
