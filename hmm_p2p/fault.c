@@ -1089,9 +1089,13 @@ static int owner_walks_and_translate(struct p2p_fault *f)
  * the pass copied it, and the pass's answer would weaken it) runs once
  * more, with a new copy: a fresher answer is then in the copy and in what
  * the new walk sees, so it stays; a stale store is in the copy only, so it
- * is repaired. Once per call: a slot that changes again during the second
- * pass (faults racing without end) is left as the stock walk leaves a store
- * that lands after its own.
+ * is repaired. Once per call, and the first pass's answers stand if the
+ * second one fails (its slots hold final answers already; the caller
+ * checks the first pass's sequence): a slot that changes again during the
+ * second pass is left until the next call, and the redo never turns a call
+ * that succeeded into an error. The whole pass runs again, not only the
+ * undecided slots: a call pays for it only when another walker stored into
+ * its slots meanwhile.
  */
 static bool pass_redo(struct p2p_fault *f)
 {
@@ -1142,11 +1146,10 @@ int hmm_p2p_range_fault(struct hmm_range *range, struct device *client)
 		p2p_fault_free(&f);
 		return hmm_range_fault(range);
 	}
-	while (!ret) {
+	if (!ret)
 		ret = locked_pass(&f);
-		if (ret || !pass_redo(&f))
-			break;
-	}
+	if (!ret && pass_redo(&f))
+		locked_pass(&f);
 	p2p_fault_free(&f);
 	return ret;
 }
@@ -1204,6 +1207,7 @@ static int unlocked_pass(struct p2p_fault *f, unsigned long timeout,
 	struct mm_struct *mm = range->notifier->mm;
 	int ret;
 
+	f->reached_runs = false;
 	range->notifier_seq = mmu_interval_read_begin(range->notifier);
 	ret = mmap_read_lock_killable(mm);
 	if (ret)
@@ -1242,6 +1246,21 @@ static bool pass_progressed(struct p2p_fault *f)
 	return true;
 }
 
+/*
+ * pass_redo()'s pass on the unlocked call: a new pass under a new sequence
+ * (and within the call's budget, which unlocked_pass() checks). If it
+ * fails, the first pass's answers stand with the first pass's sequence,
+ * which the caller checks: an invalidation since moves it too.
+ */
+static void unlocked_redo(struct p2p_fault *f, unsigned long timeout,
+			  unsigned long deadline)
+{
+	unsigned long first_seq = f->range->notifier_seq;
+
+	if (unlocked_pass(f, timeout, deadline))
+		f->range->notifier_seq = first_seq;
+}
+
 static int p2p_fault_unlocked(struct hmm_range *range, unsigned long timeout,
 			      struct device *client)
 {
@@ -1259,7 +1278,7 @@ static int p2p_fault_unlocked(struct hmm_range *range, unsigned long timeout,
 		}
 		ret = unlocked_pass(&f, timeout, deadline);
 		if (!ret && pass_redo(&f))
-			continue;
+			unlocked_redo(&f, timeout, deadline);
 		if (ret != -EBUSY)
 			break;
 		if (fatal_signal_pending(current)) {

@@ -272,7 +272,9 @@ u64 hmm_p2p_counter_read(struct hmm_p2p_provider *prov,
 /*
  * Has any alias been handed out since the core was loaded? Once true it
  * stays true (set before the first alias is stored into any array). One
- * load: a consumer gates work that only alias slots need with it.
+ * load: a consumer gates work that only alias slots need with it, read
+ * under the lock that covers its device mappings (ib_umem_odp's
+ * umem_mutex), which orders it after the alias slots it maps.
  */
 bool hmm_p2p_aliases_handed_out(void);
 

@@ -143,25 +143,32 @@ struct odp_fault_ctx {
 };
 
 /*
- * Contexts by task, one lock per bucket: every hooked call looks here while
- * any ODP fault is in flight (on 7.2 every hmm_range_fault() caller of the
- * machine, on 7.3 drm_gpusvm's too), so faults of different tasks should
- * not share a lock.
+ * Contexts by task, one lock per bucket: every hooked call looks here (on
+ * 7.2 every hmm_range_fault() caller of the machine, on 7.3 every caller
+ * of hmm_range_fault_unlocked_timeout()), so faults of different tasks
+ * share no lock and no counter, and a call whose bucket is empty takes no
+ * lock at all. Only current adds and removes its own contexts, so it sees
+ * every one it pushed without the lock.
  */
-#define ODP_CTX_BITS 6
+#define ODP_CTX_BITS 8
 
 struct odp_ctx_bucket {
 	spinlock_t lock;	/* head, against other tasks' pushes and pops */
 	struct hlist_head head;
 } ____cacheline_aligned_in_smp;
 
-static struct odp_ctx_bucket odp_ctx_buckets[1 << ODP_CTX_BITS] = {
-	[0 ... (1 << ODP_CTX_BITS) - 1] = {
-		.lock = __SPIN_LOCK_UNLOCKED(odp_ctx_buckets.lock),
-	},
-};
+static struct odp_ctx_bucket odp_ctx_buckets[1 << ODP_CTX_BITS];
 
-static atomic_t odp_nr_ctx = ATOMIC_INIT(0);
+/* Before the hooks: one lock class for every bucket. */
+static void odp_ctx_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(odp_ctx_buckets); i++) {
+		spin_lock_init(&odp_ctx_buckets[i].lock);
+		INIT_HLIST_HEAD(&odp_ctx_buckets[i].head);
+	}
+}
 
 static struct odp_ctx_bucket *ctx_bucket(void)
 {
@@ -185,32 +192,25 @@ static void ctx_push(struct odp_fault_ctx *ctx, struct ib_umem_odp *odp)
 	spin_lock(&b->lock);
 	hlist_add_head(&ctx->node, &b->head);
 	spin_unlock(&b->lock);
-	atomic_inc(&odp_nr_ctx);
 }
 
 static void ctx_pop(struct odp_fault_ctx *ctx)
 {
 	struct odp_ctx_bucket *b = ctx_bucket();
 
-	atomic_dec(&odp_nr_ctx);
 	spin_lock(&b->lock);
 	hlist_del(&ctx->node);
 	spin_unlock(&b->lock);
 }
 
-/*
- * The context of a range ib_umem_odp is faulting for us, or NULL. Only
- * current adds and removes its own contexts, so one that current pushed
- * before this call is counted in odp_nr_ctx already.
- */
+/* The context of a range ib_umem_odp is faulting for us, or NULL. */
 static struct odp_fault_ctx *ctx_find(struct hmm_range *range)
 {
-	struct odp_ctx_bucket *b;
+	struct odp_ctx_bucket *b = ctx_bucket();
 	struct odp_fault_ctx *ctx, *found = NULL;
 
-	if (!atomic_read(&odp_nr_ctx))
+	if (hlist_empty(&b->head))
 		return NULL;
-	b = ctx_bucket();
 	spin_lock(&b->lock);
 	hlist_for_each_entry(ctx, &b->head, node)
 		if (ctx->task == current &&
@@ -382,7 +382,10 @@ static void hooks_remove(void)
 
 static int hooks_install(void)
 {
-	int ret = hmm_p2p_hooks_install(hooks, ARRAY_SIZE(hooks));
+	int ret;
+
+	odp_ctx_init();
+	ret = hmm_p2p_hooks_install(hooks, ARRAY_SIZE(hooks));
 
 	/* The hooks in before the one that failed may have redirected tasks. */
 	if (ret)

@@ -113,8 +113,9 @@ struct egpu {
 
 	unsigned int refuse_modulo;	/* SET_REFUSE; READ_ONCE in alias */
 	unsigned int refuse_flags;	/* EGPU_REFUSE_*; READ_ONCE in alias */
-	/* FAULT's PLANT_LATE: the slot the next alias call makes stale */
+	/* FAULT's PLANT_LATE: the slot plant_task's next alias makes stale */
 	unsigned long *plant_late;
+	struct task_struct *plant_task;
 	struct egpu_stats stats;
 
 #ifdef GPUP2P_XE_PGMAP_TO_DPAGEMAP
@@ -174,6 +175,8 @@ bool egpu_owns_page(struct egpu *gpu, struct page *page);
 long egpu_ioctl_provider(struct egpu_file *f, void __user *arg);
 long egpu_teardown(struct egpu *gpu);
 long egpu_recreate_pagemap(struct egpu *gpu);
+int egpu_plant_arm(struct egpu *gpu, unsigned long *slot);
+bool egpu_plant_disarm(struct egpu *gpu);
 
 /* egpu_edu.c */
 extern struct pci_driver egpu_edu_driver;

@@ -189,13 +189,16 @@ static int egpu_fault_run(struct egpu_fault_job *job)
 		job->pfns[0] = page_to_pfn(ZERO_PAGE(0)) | HMM_PFN_VALID;
 		mutex_unlock(&f->lock);
 	}
-	if (job->req.flags & EGPU_FAULT_PLANT_LATE)
-		WRITE_ONCE(f->gpu->plant_late, &job->pfns[0]);
+	if (job->req.flags & EGPU_FAULT_PLANT_LATE) {
+		ret = egpu_plant_arm(f->gpu, &job->pfns[0]);
+		if (ret)
+			return ret;
+	}
 	ret = test_odp_fault_and_lock(&range, &f->lock,
 				      msecs_to_jiffies(egpu_retry_timeout_ms),
 				      egpu_fault_walk, job, &job->req.retries);
 	if (job->req.flags & EGPU_FAULT_PLANT_LATE)
-		cmpxchg(&f->gpu->plant_late, &job->pfns[0], NULL);
+		job->req.planted = egpu_plant_disarm(f->gpu);
 	/* The mirror is reported whatever happened; a fresh array if it worked. */
 	if (ret && keep)
 		mutex_lock(&f->lock);
@@ -240,7 +243,7 @@ long egpu_ioctl_fault(struct egpu_file *f, void __user *arg)
 
 	if (copy_from_user(&job.req, arg, sizeof(job.req)))
 		return -EFAULT;
-	if (job.req.pad || (job.req.flags & ~EGPU_FAULT_FLAGS) ||
+	if (job.req.planted || (job.req.flags & ~EGPU_FAULT_FLAGS) ||
 	    ((job.req.flags & EGPU_FAULT_KEEP) &&
 	     (job.req.flags & EGPU_FAULT_ODD_ONLY)) ||
 	    ((job.req.flags &

@@ -155,13 +155,33 @@ static int egpu_foreign_alias(struct egpu *gpu, u64 offset,
  * FAULT's EGPU_FAULT_PLANT_LATE: hmm-p2p asks for an alias in the middle
  * of its pass, after it copied the caller's slots and walked: a stale
  * valid slot stored now is one a walker delayed across an invalidation
- * stores there (the zero page, never mapped by the device).
+ * stores there (the zero page, never mapped by the device). Only in the
+ * task that armed it, which owns the slot's mirror until it disarms.
  */
+int egpu_plant_arm(struct egpu *gpu, unsigned long *slot)
+{
+	if (cmpxchg(&gpu->plant_task, NULL, current))
+		return -EBUSY;
+	WRITE_ONCE(gpu->plant_late, slot);
+	return 0;
+}
+
+/* Whether the slot was planted since egpu_plant_arm(). */
+bool egpu_plant_disarm(struct egpu *gpu)
+{
+	bool planted = !xchg(&gpu->plant_late, NULL);
+
+	/* The slot is gone before another task may arm. */
+	smp_store_release(&gpu->plant_task, NULL);
+	return planted;
+}
+
 static void egpu_plant_late(struct egpu *gpu)
 {
 	unsigned long *slot;
 
-	if (likely(!READ_ONCE(gpu->plant_late)))
+	if (likely(!READ_ONCE(gpu->plant_late)) ||
+	    READ_ONCE(gpu->plant_task) != current)
 		return;
 	slot = xchg(&gpu->plant_late, NULL);
 	if (slot)

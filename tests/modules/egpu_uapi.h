@@ -190,9 +190,11 @@ struct egpu_info {
 #define EGPU_FAULT_PLANT_STALE	0x40U
 /*
  * EGPU_FAULT_PLANT_LATE (with KEEP): put that stale slot there during the
- * walk instead, when hmm-p2p first asks this GPU for an alias (the range
- * must hold a page in this GPU's memory): after hmm-p2p copied the slots
- * and walked, before it stores its answers.
+ * walk instead, when hmm-p2p first asks this GPU for an alias in this
+ * call's task (the range must hold a page in this GPU's memory): after
+ * hmm-p2p copied the slots and walked, before it stores its answers.
+ * @planted says whether it happened. One such call per GPU at a time
+ * (-EBUSY).
  */
 #define EGPU_FAULT_PLANT_LATE	0x80U
 #define EGPU_FAULT_FLAGS	(EGPU_FAULT_WRITE | EGPU_FAULT_UNLOCKED | \
@@ -206,7 +208,7 @@ struct egpu_fault {
 	__u32 client_kind;	/* EGPU_FAULT_CLIENT_* */
 	__u32 client;		/* edu index for EGPU_FAULT_CLIENT_EDU */
 	__u32 flags;		/* EGPU_FAULT_* */
-	__u32 pad;
+	__u32 planted;		/* in: 0; out, PLANT_LATE: 1 if the slot was planted */
 	__u64 valid;		/* out: slots with HMM_PFN_VALID */
 	__u64 aliases;		/* out: of which P2PDMA pages */
 	__u64 device_private;	/* out: of which device-private pages */

@@ -233,37 +233,42 @@ TEST(stale_valid_slot_is_repaired_by_the_next_walk)
  * A stale valid slot that lands in the middle of a walk, after hmm-p2p
  * copied the caller's slots (a walker delayed across an invalidation
  * stores it), is repaired too: the walk's "not valid" answer for it cannot
- * tell it from a fresher fault's answer, so the walk runs once more with a
+ * tell it from a fresher fault's answer, so the pass runs once more with a
  * new copy. Page 0 is not present; pages 1-3 are in GPU memory, so that
- * the walk asks the GPU for aliases, which plants the stale slot. Both the
- * locked call and the unlocked one (its own loop of passes on 7.3).
+ * the walk asks the GPU for aliases, which plants the stale slot. The
+ * locked call, and the unlocked one (its own loop of passes on 7.3), each
+ * on a buffer of its own.
  */
 TEST(stale_slot_stored_during_a_walk_is_repaired)
 {
 	int fd = egpu_open_or_skip(0);
 	unsigned int reach = egpu_client(fd, true);
-	uint8_t *buf = map_pages(N);
 	struct egpu_fault f;
 	uint64_t moved;
+	uint8_t *buf;
 	int unlocked;
 
-	fill_pages(buf + PG, N - 1, 51);
-	ASSERT_EQ(egpu_migrate(fd, true, buf + PG, (N - 1) * PG, &moved), 0);
-	ASSERT_EQ(moved, N - 1);
 	for (unlocked = 0; unlocked <= 1; unlocked++) {
+		buf = map_pages(N);
+		fill_pages(buf + PG, N - 1, 51);
+		ASSERT_EQ(egpu_migrate(fd, true, buf + PG, (N - 1) * PG,
+				       &moved), 0);
+		ASSERT_EQ(moved, N - 1);
 		ASSERT_EQ(egpu_fault(fd, EGPU_FAULT_CLIENT_EDU, reach,
 				     EGPU_FAULT_KEEP | EGPU_FAULT_SNAPSHOT |
 				     EGPU_FAULT_PLANT_LATE |
 				     (unlocked ? EGPU_FAULT_UNLOCKED : 0),
 				     buf, N * PG, &f), 0);
-		TH_LOG("%s call: valid %" PRIu64 " aliases %" PRIu64,
-		       unlocked ? "unlocked" : "locked", (uint64_t)f.valid,
-		       (uint64_t)f.aliases);
+		TH_LOG("%s call: planted %u valid %" PRIu64 " aliases %" PRIu64,
+		       unlocked ? "unlocked" : "locked", f.planted,
+		       (uint64_t)f.valid, (uint64_t)f.aliases);
+		ASSERT_EQ(f.planted, 1);
 		EXPECT_EQ(f.valid, N - 1);
 		EXPECT_EQ(f.aliases, N - 1);
 		EXPECT_EQ(f.device_private, 0);
+		EXPECT_TRUE(check_pages(buf + PG, N - 1, 51, 0, "CPU view"));
+		ASSERT_EQ(munmap(buf, N * PG), 0);
 	}
-	EXPECT_TRUE(check_pages(buf + PG, N - 1, 51, 0, "CPU view"));
 }
 
 /* Write @v to the core's enable parameter. */
