@@ -1250,13 +1250,17 @@ static bool pass_progressed(struct p2p_fault *f)
  * pass_redo()'s pass on the unlocked call: a new pass under a new sequence
  * (and within the call's budget, which unlocked_pass() checks). If it
  * fails, the first pass's answers stand with the first pass's sequence,
- * which the caller checks: an invalidation since moves it too.
+ * which the caller checks: an invalidation since moves it too. A task that
+ * is being killed does not start it: an uncontended killable lock would
+ * not look at the signal, and the first pass's answers are enough.
  */
 static void unlocked_redo(struct p2p_fault *f, unsigned long timeout,
 			  unsigned long deadline)
 {
 	unsigned long first_seq = f->range->notifier_seq;
 
+	if (fatal_signal_pending(current))
+		return;
 	if (unlocked_pass(f, timeout, deadline))
 		f->range->notifier_seq = first_seq;
 }
