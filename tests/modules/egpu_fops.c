@@ -6,10 +6,16 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
+#include <linux/mmap_lock.h>
 #include <linux/mmu_notifier.h>
 #include <linux/module.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -136,6 +142,54 @@ static long egpu_ioctl_set_refuse(struct egpu_file *f, void __user *arg)
 	return 0;
 }
 
+static struct mm_struct *egpu_mm_of_pid(pid_t nr)
+{
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct pid *pid;
+
+	pid = find_get_pid(nr);
+	if (!pid)
+		return NULL;
+	task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	if (!task)
+		return NULL;
+	mm = get_task_mm(task);
+	put_task_struct(task);
+	return mm;
+}
+
+/*
+ * HOLD_MM: another process's mmap lock, held for reading as a task stuck
+ * in an unkillable fault holds it. Root only: it stalls that process.
+ */
+static long egpu_ioctl_hold_mm(struct egpu_file *f, void __user *arg)
+{
+	struct egpu_hold_mm req;
+	struct mm_struct *mm;
+	long ret = 0;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.pid <= 0 || !req.ms || req.ms > 60000)
+		return -EINVAL;
+	mm = egpu_mm_of_pid(req.pid);
+	if (!mm)
+		return -ESRCH;
+	if (mmap_read_lock_killable(mm)) {
+		mmput(mm);
+		return -EINTR;
+	}
+	if (msleep_interruptible(req.ms))
+		ret = -EINTR;
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return ret;
+}
+
 /* PROVIDER TEARDOWN takes remove_sem itself; the other ops are live. */
 /* PROVIDER TEARDOWN or RECREATE (they take remove_sem for write), or -1. */
 static int egpu_remove_sem_op(unsigned int cmd, unsigned long arg)
@@ -168,6 +222,7 @@ static const struct {
 	{ EGPU_IOC_SET_REFUSE, egpu_ioctl_set_refuse },
 	{ EGPU_IOC_FAULT, egpu_ioctl_fault },
 	{ EGPU_IOC_PROVIDER, egpu_ioctl_provider },
+	{ EGPU_IOC_HOLD_MM, egpu_ioctl_hold_mm },
 };
 
 static egpu_ioctl_fn egpu_live_ioctl(unsigned int cmd)

@@ -240,6 +240,18 @@ struct egpu_provider {
 	__u32 hold_ms;		/* at most 10000 */
 };
 
+/*
+ * HOLD_MM: hold the mmap lock of process @pid for reading for @ms (at
+ * most 60000; CAP_SYS_ADMIN), as a task stuck in a fault that cannot drop
+ * it does (a GUP of a file whose server never answers). That process's
+ * first mmu notifier, for example that of its first ODP memory region,
+ * then waits for it. A signal to the caller ends the hold early (-EINTR).
+ */
+struct egpu_hold_mm {
+	__s32 pid;
+	__u32 ms;
+};
+
 #define EGPU_IOC_MAGIC	0xE6
 #define EGPU_IOC_MIGRATE_TO_DEV	_IOWR(EGPU_IOC_MAGIC, 0x00, struct egpu_migrate)
 #define EGPU_IOC_MIGRATE_TO_RAM	_IOWR(EGPU_IOC_MAGIC, 0x01, struct egpu_migrate)
@@ -253,5 +265,6 @@ struct egpu_provider {
 #define EGPU_IOC_INFO		_IOWR(EGPU_IOC_MAGIC, 0x09, struct egpu_info)
 #define EGPU_IOC_FAULT		_IOWR(EGPU_IOC_MAGIC, 0x0a, struct egpu_fault)
 #define EGPU_IOC_PROVIDER	_IOWR(EGPU_IOC_MAGIC, 0x0b, struct egpu_provider)
+#define EGPU_IOC_HOLD_MM	_IOW(EGPU_IOC_MAGIC, 0x0c, struct egpu_hold_mm)
 
 #endif /* EGPU_UAPI_H */

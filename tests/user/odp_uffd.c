@@ -18,6 +18,10 @@
  * Faults come from two places: the synchronous prefetch (ibv_advise_mr with
  * IB_UVERBS_ADVISE_MR_FLAG_FLUSH) faults in the calling thread; the
  * responder's faults for RDMA READ and WRITE run in rxe's work context.
+ *
+ * A wait of the same kind outside the fault path closes the file: an ODP
+ * registration waiting in the consumer's ATS hook (ats=Y) for an mmap lock
+ * held elsewhere must not make rmmod wait with it.
  */
 #include <linux/userfaultfd.h>
 #include <poll.h>
@@ -532,6 +536,144 @@ TEST_TIMEOUT(odp_uffd_rmmod_refused_while_a_prefetch_waits, 600)
 	consumer_set("devices", "rxe");
 	kill_blocked_prefetch("Y", rmmod_consumer_refused);
 	consumer_set("enable", "Y");
+}
+
+/* ---- rmmod while a registration waits ---------------------------------- */
+
+#define HOLD_MS		20000	/* longer than an rmmod takes under TCG */
+
+/*
+ * The child: rxe set up ('R' on @report), then, once told (a byte on @go),
+ * an ODP memory region: the first mmu notifier of its address space, whose
+ * registration needs the mmap lock for writing. 'P' just before it, its
+ * result (1: an MR) after.
+ */
+static void __attribute__((noreturn)) register_child(int go, int report,
+						     pid_t parent)
+{
+	struct rdma r = {};
+	struct ibv_mr *mr;
+	uint8_t *buf;
+	char c;
+	int ok;
+
+	ASSERT_EQ(prctl(PR_SET_PDEATHSIG, SIGKILL), 0);
+	if (getppid() != parent)
+		_exit(1);
+	rdma_setup(&r, NPAGES);
+	buf = map_pages(NPAGES);
+	ASSERT_EQ(write(report, "R", 1), 1);
+	ASSERT_EQ(read(go, &c, 1), 1);
+	ASSERT_EQ(write(report, "P", 1), 1);
+	mr = ibv_reg_mr(r.pd, buf, LEN, UFFD_ODP_ACCESS);
+	ok = !!mr;
+	ASSERT_EQ(write(report, &ok, sizeof(ok)), sizeof(ok));
+	for (;;)
+		pause();
+}
+
+struct mm_hold {
+	int fd;
+	struct egpu_hold_mm req;
+	int ret;
+};
+
+static void *mm_hold_thread(void *arg)
+{
+	struct mm_hold *h = arg;
+
+	h->ret = egpu_ioctl(h->fd, EGPU_IOC_HOLD_MM, &h->req);
+	return NULL;
+}
+
+static bool consumer_ats(void)
+{
+	char v = 0;
+	FILE *f = fopen(CONSUMER "ats", "r");
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%c", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v == 'Y';
+}
+
+/*
+ * rmmod of the consumer while an ODP registration waits in its ATS hook
+ * (ats=Y hooks ib_umem_odp_get()) for an mmap lock that another task holds
+ * as long as it likes (HOLD_MM stands for a fault stuck on a file whose
+ * server never answers): the module is in use and says so at once, instead
+ * of waiting, unkillable, for a lock an unprivileged user decides about.
+ */
+TEST_TIMEOUT(odp_rmmod_refused_while_a_registration_waits, 600)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct mm_hold h = { .req.ms = HOLD_MS };
+	int go[2], report[2], status = 0, ok;
+	pid_t pid, got, self = getpid();
+	long long deadline;
+	pthread_t holder;
+	char c;
+
+	odp_or_skip();
+	if (access(CONSUMER "enable", W_OK))
+		RIG_MISSING(rig_has("HMM_P2P_RIG_CONSUMER"),
+			    "mlx5_odp_p2p is not loaded");
+	if (!consumer_ats())
+		RIG_MISSING(rig_has("HMM_P2P_RIG_ATS"),
+			    "mlx5_odp_p2p is loaded without ats=Y (no registration hook)");
+	consumer_set("devices", "rxe");
+	h.fd = egpu_open_or_skip(0);
+	ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+	fflush(stdout);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		close(go[1]);
+		close(report[0]);
+		register_child(go[0], report[1], self);
+	}
+	close(go[0]);
+	close(report[1]);
+	pfd.fd = report[0];
+	/* Up to the registration: rxe setup is slow under TCG. */
+	ASSERT_EQ(poll(&pfd, 1, 120000), 1);
+	ASSERT_EQ(read(report[0], &c, 1), 1);
+	h.req.pid = pid;
+	ASSERT_EQ(pthread_create(&holder, NULL, mm_hold_thread, &h), 0);
+	usleep(500000);	/* the holder takes the child's mmap lock */
+	ASSERT_EQ(write(go[1], "G", 1), 1);
+	ASSERT_EQ(poll(&pfd, 1, 10000), 1);
+	ASSERT_EQ(read(report[0], &c, 1), 1);
+	sleep(1);
+	if (poll(&pfd, 1, 0) == 1 &&
+	    read(report[0], &ok, sizeof(ok)) == sizeof(ok)) {
+		TH_LOG("the registration returned (%d) without waiting for the held lock",
+		       ok);
+		EXPECT_TRUE(false);
+	} else {
+		TH_LOG("registration still waits after 1 s (state %c)",
+		       proc_state(pid));
+		rmmod_consumer_refused();
+	}
+	close(go[1]);
+	close(report[0]);
+	ASSERT_EQ(kill(pid, SIGKILL), 0);
+	ASSERT_EQ(pthread_join(holder, NULL), 0);
+	EXPECT_EQ(h.ret, 0);
+	deadline = now_ms() + 30000;
+	while ((got = waitpid(pid, &status, WNOHANG)) == 0 &&
+	       now_ms() < deadline)
+		usleep(10000);
+	if (got != pid) {
+		TH_LOG("child %d not reaped 30 s after the hold (%c):", pid,
+		       proc_state(pid));
+		log_stack(pid);
+	}
+	ASSERT_EQ(got, pid);
+	close(h.fd);
 }
 
 TAP_MAIN()
