@@ -33,6 +33,7 @@
 
 #include <linux/atomic.h>
 #include <linux/list.h>
+#include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -157,6 +158,24 @@ static bool ats_wanted(struct ib_device *device, int access)
 	       (access & IB_ACCESS_RELAXED_ORDERING);
 }
 
+/*
+ * As the ODP replacements (main.c), each ATS replacement holds a module
+ * reference while it runs: a registration may wait as long as another task
+ * holds its mmap lock (ib_umem_odp_get() takes it for writing to register
+ * the address space's first mmu notifier), and rmmod then says the module
+ * is in use instead of waiting for it. Once the module is going, a call
+ * redirected before goes straight to the original.
+ */
+static bool ats_enter(void)
+{
+	return try_module_get(THIS_MODULE);
+}
+
+static void ats_leave(void)
+{
+	module_put(THIS_MODULE);
+}
+
 static struct ib_umem_odp *
 ats_umem_odp_get(struct ib_device *device, unsigned long addr, size_t size,
 		 int access, const struct mmu_interval_notifier_ops *ops)
@@ -165,6 +184,11 @@ ats_umem_odp_get(struct ib_device *device, unsigned long addr, size_t size,
 	int idx;
 
 	idx = srcu_read_lock(&ats_srcu);
+	if (!ats_enter()) {
+		odp = ib_umem_odp_get(device, addr, size, access, ops);
+		srcu_read_unlock(&ats_srcu, idx);
+		return odp;
+	}
 	/* A new registration: whatever this task wished before is stale. */
 	ats_wish_drop(NULL);
 	odp = ib_umem_odp_get(device, addr, size, access, ops);
@@ -172,6 +196,7 @@ ats_umem_odp_get(struct ib_device *device, unsigned long addr, size_t size,
 		atomic_long_inc(&ats_odp_umems);
 	if (!IS_ERR(odp) && ats_wanted(device, access))
 		ats_wish_add(odp, device);
+	ats_leave();
 	srcu_read_unlock(&ats_srcu, idx);
 	return odp;
 }
@@ -210,6 +235,11 @@ static int ats_frmr_pool_pop(struct ib_device *device, struct ib_mr *mr)
 	int idx, ret;
 
 	idx = srcu_read_lock(&ats_srcu);
+	if (!ats_enter()) {
+		ret = ib_frmr_pool_pop(device, mr);
+		srcu_read_unlock(&ats_srcu, idx);
+		return ret;
+	}
 	if (!ats_wish_take_for_pop(device, mr) || mr->frmr.key.ats) {
 		ret = ib_frmr_pool_pop(device, mr);
 		goto out;
@@ -225,6 +255,7 @@ static int ats_frmr_pool_pop(struct ib_device *device, struct ib_mr *mr)
 		atomic_long_inc(&ats_mkeys);
 	}
 out:
+	ats_leave();
 	srcu_read_unlock(&ats_srcu, idx);
 	return ret;
 }
@@ -234,9 +265,16 @@ static void ats_umem_release(struct ib_umem *umem)
 	int idx;
 
 	idx = srcu_read_lock(&ats_srcu);
+	if (!ats_enter()) {
+		/* The exit frees every wish once the hooks are out. */
+		ib_umem_release(umem);
+		srcu_read_unlock(&ats_srcu, idx);
+		return;
+	}
 	if (umem)
 		ats_wish_drop(umem);
 	ib_umem_release(umem);
+	ats_leave();
 	srcu_read_unlock(&ats_srcu, idx);
 }
 
