@@ -258,9 +258,11 @@ static void p2p_fault_free(struct p2p_fault *f)
 {
 	p2p_pass_reset(f);
 	kvfree(f->inputs);
+	f->inputs = NULL;
 	walk_array_free(&f->out, &f->out_pooled);
 	walk_array_free(&f->seen, &f->seen_pooled);
 	kvfree(f->tmp);
+	f->tmp = NULL;
 }
 
 /*
@@ -1278,7 +1280,9 @@ static int p2p_fault_unlocked(struct hmm_range *range, unsigned long timeout,
 		if (!p2p_pass_needed(&f)) {
 			/* The pool's arrays go back before a call that may block. */
 			p2p_fault_free(&f);
-			return hmm_range_fault_unlocked_timeout(range, timeout);
+			/* A retry's fallback gets what is left of the budget. */
+			return hmm_range_fault_unlocked_timeout(range,
+								budget_left(timeout, deadline));
 		}
 		ret = unlocked_pass(&f, timeout, deadline);
 		if (!ret && pass_redo(&f))
