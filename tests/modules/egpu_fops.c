@@ -164,7 +164,7 @@ static struct mm_struct *egpu_mm_of_pid(pid_t nr)
  * HOLD_MM: another process's mmap lock, held for reading as a task stuck
  * in an unkillable fault holds it. Root only: it stalls that process.
  */
-static long egpu_ioctl_hold_mm(struct egpu_file *f, void __user *arg)
+static long egpu_ioctl_hold_mm(void __user *arg)
 {
 	struct egpu_hold_mm req;
 	struct mm_struct *mm;
@@ -222,7 +222,6 @@ static const struct {
 	{ EGPU_IOC_SET_REFUSE, egpu_ioctl_set_refuse },
 	{ EGPU_IOC_FAULT, egpu_ioctl_fault },
 	{ EGPU_IOC_PROVIDER, egpu_ioctl_provider },
-	{ EGPU_IOC_HOLD_MM, egpu_ioctl_hold_mm },
 };
 
 static egpu_ioctl_fn egpu_live_ioctl(unsigned int cmd)
@@ -243,11 +242,14 @@ static long egpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	egpu_ioctl_fn fn;
 	long ret;
 
-	/* These two also answer after an unbind. */
+	/* These also answer after an unbind. */
 	if (cmd == EGPU_IOC_COUNTERS)
 		return egpu_ioctl_counters(f, uarg);
 	if (cmd == EGPU_IOC_INFO)
 		return egpu_ioctl_info(f, uarg);
+	/* Needs no GPU: an unbind must not wait for the hold. */
+	if (cmd == EGPU_IOC_HOLD_MM)
+		return egpu_ioctl_hold_mm(uarg);
 	switch (egpu_remove_sem_op(cmd, arg)) {
 	case EGPU_PROVIDER_TEARDOWN:
 		return current->mm == f->notifier.mm ? egpu_teardown(gpu) :

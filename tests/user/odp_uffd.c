@@ -578,12 +578,32 @@ struct mm_hold {
 	int ret;
 };
 
+/*
+ * The holder takes no signal: the SIGCHLD of rmmod's shell, which system()
+ * blocks in its own thread only, would otherwise end the hold early.
+ */
 static void *mm_hold_thread(void *arg)
 {
 	struct mm_hold *h = arg;
+	sigset_t all;
 
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	h->ret = egpu_ioctl(h->fd, EGPU_IOC_HOLD_MM, &h->req);
 	return NULL;
+}
+
+/* Wait up to 10 s for @pid to sleep uninterruptibly (state D). */
+static bool wait_state_d(pid_t pid)
+{
+	long long deadline = now_ms() + 10000;
+
+	while (now_ms() < deadline) {
+		if (proc_state(pid) == 'D')
+			return true;
+		usleep(10000);
+	}
+	return false;
 }
 
 static bool consumer_ats(void)
@@ -647,15 +667,15 @@ TEST_TIMEOUT(odp_rmmod_refused_while_a_registration_waits, 600)
 	ASSERT_EQ(write(go[1], "G", 1), 1);
 	ASSERT_EQ(poll(&pfd, 1, 10000), 1);
 	ASSERT_EQ(read(report[0], &c, 1), 1);
-	sleep(1);
-	if (poll(&pfd, 1, 0) == 1 &&
-	    read(report[0], &ok, sizeof(ok)) == sizeof(ok)) {
-		TH_LOG("the registration returned (%d) without waiting for the held lock",
-		       ok);
+	if (!wait_state_d(pid) ||
+	    (poll(&pfd, 1, 0) == 1 &&
+	     read(report[0], &ok, sizeof(ok)) == sizeof(ok))) {
+		TH_LOG("the registration did not wait for the held lock (state %c)",
+		       proc_state(pid));
 		EXPECT_TRUE(false);
 	} else {
-		TH_LOG("registration still waits after 1 s (state %c)",
-		       proc_state(pid));
+		TH_LOG("the registration waits (state D), in:");
+		log_stack(pid);
 		rmmod_consumer_refused();
 	}
 	close(go[1]);
